@@ -1,0 +1,69 @@
+import type { DType } from './dtype.js';
+import type { KvView } from './kv-view.js';
+import type { Tensor } from './tensor.js';
+
+export type RopeLayout = 'adjacent' | 'half';
+
+export interface RopeOptions {
+  readonly nHeads: number;
+  readonly headDim: number;
+  readonly theta: number;
+  /** 'adjacent': pairs (2i, 2i+1) as llama2.c and GGUF; 'half': pairs (i, i + d/2) as HF checkpoints. */
+  readonly layout: RopeLayout;
+}
+
+/** Attention statistics the policies read; `[nHeads, pagesPerHead * pageSize]` f32, indexed by logical slot. */
+export interface AttentionStats {
+  /** Accumulated (+=) attention probability each slot received from every query of the call. */
+  readonly columnSums?: Tensor;
+  /** Overwritten with the probability each slot received from the last `window` queries of the call. */
+  readonly windowSums?: Tensor;
+  readonly window?: number;
+}
+
+export interface AttentionOptions {
+  readonly nHeads: number;
+  readonly scale: number;
+  /** Keys older than `window` positions before the query are masked (sliding-window attention). */
+  readonly slidingWindow?: number;
+  readonly stats?: AttentionStats;
+}
+
+/**
+ * The backend contract: buffers in and out, and the ops a decoder needs. Ops enqueue work on
+ * caller-allocated outputs (no allocation per token); `read` is the only synchronisation point.
+ * Weights (`w`, `table`) may be any dtype; activations are f32.
+ */
+export interface Backend extends Disposable {
+  readonly name: string;
+  /** A zero-filled tensor, or one holding `data` (raw bytes in the dtype's encoding, or f32 values). */
+  tensor(dtype: DType, shape: readonly number[], data?: Uint8Array | Float32Array): Tensor;
+  /** Overwrite f32 elements of `dst` starting at element `offset`. */
+  write(dst: Tensor, data: Float32Array, offset?: number): void;
+  /** Read a tensor back, decoded to f32. */
+  read(src: Tensor): Promise<Float32Array>;
+
+  /** out[i, :] = table[tokens[i], :] */
+  embed(out: Tensor, table: Tensor, tokens: Int32Array): void;
+  /** out[m, n] = x[m, k] · w[n, k]^T (GEMV when m = 1); quantised w is dequantised block by block. */
+  matmul(out: Tensor, x: Tensor, w: Tensor): void;
+  /** out = x / rms(x) * weight, row-wise over the last dim. */
+  rmsnorm(out: Tensor, x: Tensor, weight: Tensor, eps: number): void;
+  /** In-place rotary embedding of x[m, nHeads * headDim] at the given absolute positions. */
+  rope(x: Tensor, positions: Int32Array, opts: RopeOptions): void;
+  /** out = silu(gate) * up */
+  siluMul(out: Tensor, gate: Tensor, up: Tensor): void;
+  /** out = a + b */
+  add(out: Tensor, a: Tensor, b: Tensor): void;
+  /** In-place softmax over the last dim. */
+  softmax(x: Tensor): void;
+  /**
+   * Write new keys/values x[m, nKvHeads * headDim] into pool slots: token i of head h goes to pool slot
+   * `slots[i * nKvHeads + h]`.
+   */
+  kvWrite(k: Tensor, v: Tensor, slots: Int32Array, newK: Tensor, newV: Tensor): void;
+  /** Copy pool slots `from[i]` to `to[i]` in K and V, in order (compaction after eviction). */
+  kvMove(k: Tensor, v: Tensor, from: Int32Array, to: Int32Array): void;
+  /** out[m, nHeads * headDim] = softmax(q · K^T * scale, causal by position) · V over the cache view. */
+  attention(out: Tensor, q: Tensor, queryPositions: Int32Array, view: KvView, opts: AttentionOptions): void;
+}

@@ -1,0 +1,10 @@
+export * from './errors.js';
+export * from './dtype.js';
+export * from './f16.js';
+export * from './tensor.js';
+export * from './backend.js';
+export * from './kv-view.js';
+export { quantizeQ8_0, dequantizeQ8_0, Q8_0_BLOCK, Q8_0_BYTES } from './quant/q8_0.js';
+export { quantizeQ4_0, dequantizeQ4_0, Q4_0_BLOCK, Q4_0_BYTES } from './quant/q4_0.js';
+export { encode, decode } from './quant/codec.js';
+export { CpuBackend } from './cpu/cpu-backend.js';
