@@ -1,1 +1,41 @@
-export {};
+#!/usr/bin/env node
+import { KvkitError } from '@kvkit/tensor';
+import { UsageError } from './args.js';
+import { benchCacheCommand, benchCacheHelp } from './commands/bench-cache.js';
+import { generateCommand, generateHelp } from './commands/generate.js';
+
+const commands: Record<string, (argv: string[]) => Promise<void>> = {
+  generate: generateCommand,
+  'bench cache': benchCacheCommand,
+};
+
+const help = `kvkit: KV-cache runtime for language models
+
+${generateHelp}
+${benchCacheHelp}
+`;
+
+async function main(argv: string[]): Promise<number> {
+  if (argv.length === 0 || argv[0] === '--help' || argv[0] === 'help') {
+    process.stdout.write(help);
+    return 0;
+  }
+  const two = argv.slice(0, 2).join(' ');
+  const [name, rest] = commands[two] ? [two, argv.slice(2)] : [argv[0]!, argv.slice(1)];
+  const run = commands[name];
+  if (!run) throw new UsageError(`unknown command '${argv.slice(0, 2).join(' ')}'\n\n${help}`);
+  await run(rest);
+  return 0;
+}
+
+main(process.argv.slice(2)).then(
+  (code) => process.exit(code),
+  (e: unknown) => {
+    if (e instanceof KvkitError) {
+      process.stderr.write(`kvkit: ${e.code}: ${e.message}\n`);
+      process.exit(e instanceof UsageError ? 2 : 1);
+    }
+    process.stderr.write(`kvkit: internal error: ${(e as Error)?.stack ?? String(e)}\n`);
+    process.exit(70);
+  },
+);

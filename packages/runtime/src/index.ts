@@ -1,1 +1,10 @@
-export {};
+export * from './errors.js';
+export { LlamaModel } from './llama-model.js';
+export type { LayerTensors } from './llama-model.js';
+export { Session } from './session.js';
+export type { SessionMode, SessionOptions } from './session.js';
+export { Sampler, argmax } from './sampler.js';
+export type { SamplerOptions } from './sampler.js';
+export { XorshiftRng } from './rng.js';
+export { generate } from './generate.js';
+export type { FinishReason, GenerateOptions, GeneratedToken } from './generate.js';

@@ -53,6 +53,8 @@ export interface Backend extends Disposable {
   rope(x: Tensor, positions: Int32Array, opts: RopeOptions): void;
   /** out = silu(gate) * up */
   siluMul(out: Tensor, gate: Tensor, up: Tensor): void;
+  /** Copy `count` f32 elements of `src` from element `srcOffset` into `dst` at `dstOffset`. */
+  copy(dst: Tensor, src: Tensor, count: number, srcOffset?: number, dstOffset?: number): void;
   /** out = a + b */
   add(out: Tensor, a: Tensor, b: Tensor): void;
   /** In-place softmax over the last dim. */

@@ -57,6 +57,14 @@ export class CpuBackend implements Backend {
   siluMul(out: Tensor, gate: Tensor, up: Tensor): void {
     siluMul(asCpu(out), asCpu(gate), asCpu(up));
   }
+  copy(dst: Tensor, src: Tensor, count: number, srcOffset = 0, dstOffset = 0): void {
+    const s = asCpu(src).f32;
+    const d = asCpu(dst).f32;
+    if (count < 0 || srcOffset < 0 || dstOffset < 0 || srcOffset + count > s.length || dstOffset + count > d.length) {
+      throw new ShapeMismatchError(`copy of ${count} from ${srcOffset} of ${s.length} to ${dstOffset} of ${d.length}`);
+    }
+    d.set(s.subarray(srcOffset, srcOffset + count), dstOffset);
+  }
   add(out: Tensor, a: Tensor, b: Tensor): void {
     add(asCpu(out), asCpu(a), asCpu(b));
   }

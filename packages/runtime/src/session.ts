@@ -1,0 +1,150 @@
+import type { CacheLayoutKind, CacheStats } from '@kvkit/cache';
+import { KvCache } from '@kvkit/cache';
+import type { RopeOptions } from '@kvkit/tensor';
+import { InvalidArgumentError } from '@kvkit/tensor';
+import { Activations } from './activations.js';
+import { ContextOverflowError } from './errors.js';
+import type { LlamaModel } from './llama-model.js';
+
+export type SessionMode = 'cache' | 'recompute';
+
+export interface SessionOptions {
+  /** 'cache' (default) keeps K/V between steps; 'recompute' keeps none and reruns every position each step. */
+  readonly mode?: SessionMode;
+  readonly layout?: CacheLayoutKind;
+  readonly pageSize?: number;
+  /** Tokens the sequence may reach (default: the model's context length). */
+  readonly maxTokens?: number;
+}
+
+/** One sequence being decoded: its tokens, its KV cache and the scratch of its forward passes. */
+export class Session implements Disposable {
+  readonly model: LlamaModel;
+  readonly mode: SessionMode;
+  readonly cache: KvCache;
+  readonly maxTokens: number;
+  readonly #tokens: number[] = [];
+  readonly #acts = new Map<string, Activations>();
+  readonly #rope: RopeOptions;
+  readonly #ropeK: RopeOptions;
+
+  constructor(model: LlamaModel, opts: SessionOptions = {}) {
+    const c = model.config;
+    this.model = model;
+    this.mode = opts.mode ?? 'cache';
+    this.maxTokens = opts.maxTokens ?? c.contextLength;
+    if (!(Number.isSafeInteger(this.maxTokens) && this.maxTokens > 0)) throw new InvalidArgumentError(`maxTokens must be a positive integer, got ${this.maxTokens}`);
+    this.cache = new KvCache(model.backend, {
+      nLayers: c.nLayers,
+      nKvHeads: c.nKvHeads,
+      headDim: c.headDim,
+      kvSource: c.kvSource,
+      maxTokens: this.maxTokens,
+      ...(opts.layout ? { layout: opts.layout } : {}),
+      ...(opts.pageSize ? { pageSize: opts.pageSize } : {}),
+    });
+    this.#rope = { nHeads: c.nHeads, headDim: c.headDim, theta: c.ropeTheta, layout: c.ropeLayout };
+    this.#ropeK = { ...this.#rope, nHeads: c.nKvHeads };
+  }
+
+  get tokens(): readonly number[] {
+    return this.#tokens;
+  }
+
+  get position(): number {
+    return this.#tokens.length;
+  }
+
+  /**
+   * Feed tokens (a prompt, or one sampled token) and return the logits after the last one, or after
+   * every one with `allLogits` (`[m * vocab]`, for perplexity).
+   */
+  async append(tokens: readonly number[], opts: { allLogits?: boolean } = {}): Promise<Float32Array> {
+    if (tokens.length === 0) throw new InvalidArgumentError('append needs at least one token');
+    const end = this.#tokens.length + tokens.length;
+    if (end > this.maxTokens) throw new ContextOverflowError(`${end} tokens exceed the context of ${this.maxTokens}`);
+    const vocab = this.model.config.vocabSize;
+    for (const t of tokens) if (!(Number.isInteger(t) && t >= 0 && t < vocab)) throw new InvalidArgumentError(`token id ${t} outside the vocabulary of ${vocab}`);
+    if (this.mode === 'cache') {
+      const logits = await this.#forward(Int32Array.from(tokens), this.#tokens.length, opts.allLogits ?? false);
+      this.#tokens.push(...tokens);
+      return logits;
+    }
+    // No cache: the K/V below are scratch for this one pass and are thrown away afterwards.
+    this.cache.clear();
+    const all = Int32Array.from([...this.#tokens, ...tokens]);
+    const logits = await this.#forward(all, 0, opts.allLogits ?? false);
+    this.cache.clear();
+    this.#tokens.push(...tokens);
+    return opts.allLogits ? logits.subarray((all.length - tokens.length) * vocab) : logits;
+  }
+
+  /** The forward pass: the whole data path of one chunk of tokens, layer by layer. */
+  async #forward(tokens: Int32Array, start: number, allLogits: boolean): Promise<Float32Array> {
+    const { backend: b, config: c } = this.model;
+    const m = tokens.length;
+    const a = this.#activations(m, allLogits);
+    const positions = Int32Array.from({ length: m }, (_, i) => start + i);
+    const attn = { nHeads: c.nHeads, scale: 1 / Math.sqrt(c.headDim) };
+    b.embed(a.x, this.model.tokenEmbedding, tokens);
+    this.model.layers.forEach((w, l) => {
+      b.rmsnorm(a.xb, a.x, w.attnNorm, c.normEps);
+      b.matmul(a.q, a.xb, w.wq);
+      b.rope(a.q, positions, this.#rope);
+      if (w.wk && w.wv) {
+        b.matmul(a.k, a.xb, w.wk);
+        b.matmul(a.v, a.xb, w.wv);
+        b.rope(a.k, positions, this.#ropeK);
+        this.cache.write(b, l, positions, a.k, a.v);
+      }
+      b.attention(a.att, a.q, positions, this.cache.view(l), attn);
+      b.matmul(a.o, a.att, w.wo);
+      b.add(a.x, a.x, a.o);
+      b.rmsnorm(a.xb, a.x, w.ffnNorm, c.normEps);
+      b.matmul(a.h1, a.xb, w.w1);
+      b.matmul(a.h3, a.xb, w.w3);
+      b.siluMul(a.h1, a.h1, a.h3);
+      b.matmul(a.o, a.h1, w.w2);
+      b.add(a.x, a.x, a.o);
+    });
+    if (a.allLogits) {
+      b.rmsnorm(a.xb, a.x, this.model.finalNorm, c.normEps);
+      b.matmul(a.allLogits, a.xb, this.model.output);
+      return b.read(a.allLogits);
+    }
+    b.copy(a.last, a.x, c.dim, (m - 1) * c.dim, 0);
+    b.rmsnorm(a.last, a.last, this.model.finalNorm, c.normEps);
+    b.matmul(a.logits, a.last, this.model.output);
+    return b.read(a.logits);
+  }
+
+  #activations(m: number, allLogits: boolean): Activations {
+    const key = `${m}:${allLogits}`;
+    let a = this.#acts.get(key);
+    if (!a) {
+      // Keep the decode scratch (m = 1) and the latest prefill size; drop older prefill scratch.
+      for (const [k, old] of this.#acts) if (!k.startsWith('1:')) (old[Symbol.dispose](), this.#acts.delete(k));
+      a = new Activations(this.model.backend, this.model.config, m, allLogits);
+      this.#acts.set(key, a);
+    }
+    return a;
+  }
+
+  /** Cache accounting; a recompute session holds no K/V between steps, so it reports zeros. */
+  stats(): CacheStats {
+    const s = this.cache.stats();
+    if (this.mode === 'cache') return s;
+    return { bytesUsed: 0, bytesReserved: 0, bytesAllocated: s.bytesAllocated, bytesPerToken: 0, tokensHeld: s.tokensHeld.map((h) => h.map(() => 0)) };
+  }
+
+  /** Start a new sequence on the same model. */
+  reset(): void {
+    this.#tokens.length = 0;
+    this.cache.clear();
+  }
+
+  [Symbol.dispose](): void {
+    for (const a of this.#acts.values()) a[Symbol.dispose]();
+    this.cache.dispose();
+  }
+}
