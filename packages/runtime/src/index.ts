@@ -8,3 +8,5 @@ export type { SamplerOptions } from './sampler.js';
 export { XorshiftRng } from './rng.js';
 export { generate } from './generate.js';
 export type { FinishReason, GenerateOptions, GeneratedToken } from './generate.js';
+export { evaluateNll, nllOf } from './perplexity.js';
+export type { NllResult } from './perplexity.js';

@@ -1,0 +1,27 @@
+import { describe, expect, it } from 'vitest';
+import { loadModel } from '@kvkit/loaders';
+import { CpuBackend } from '@kvkit/tensor';
+import { LlamaModel, Session } from '../src/index.js';
+import { STORIES } from './shared-model.js';
+
+describe('recompute (no cache) mode', () => {
+  it('matches the cached logits within 1e-5 at every step for 300 steps', async () => {
+    const loaded = await loadModel(`${STORIES}stories260K.bin`);
+    const model = LlamaModel.load(new CpuBackend(), loaded);
+    const cached = new Session(model);
+    const recompute = new Session(model, { mode: 'recompute' });
+    let a = await cached.append([1]);
+    let b = await recompute.append([1]);
+    let worst = 0;
+    for (let step = 0; step < 300; step++) {
+      for (let j = 0; j < a.length; j++) worst = Math.max(worst, Math.abs(a[j]! - b[j]!));
+      let best = 0;
+      for (let j = 1; j < a.length; j++) if (a[j]! > a[best]!) best = j;
+      a = await cached.append([best]);
+      b = await recompute.append([best]);
+    }
+    expect(worst).toBeLessThan(1e-5);
+    expect(recompute.stats().bytesUsed).toBe(0);
+    expect(cached.stats().bytesUsed).toBe(301 * cached.stats().bytesPerToken);
+  }, 120_000);
+});
