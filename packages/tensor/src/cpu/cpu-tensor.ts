@@ -1,5 +1,5 @@
 import type { DType } from '../dtype.js';
-import { byteSize, numel } from '../dtype.js';
+import { blockInfo, byteSize, numel } from '../dtype.js';
 import { DisposedError, InvalidArgumentError, ShapeMismatchError, UnsupportedDTypeError } from '../errors.js';
 import type { Tensor } from '../tensor.js';
 
@@ -16,6 +16,10 @@ export class CpuTensor implements Tensor {
     this.dtype = dtype;
     this.shape = [...shape];
     this.size = numel(shape);
+    const block = blockInfo(dtype).values;
+    if (block > 1 && (shape[shape.length - 1] ?? 0) % block !== 0) {
+      throw new ShapeMismatchError(`${dtype}[${shape.join(', ')}]: rows must be whole blocks of ${block} values`);
+    }
     const need = byteSize(dtype, this.size);
     if (bytes.byteLength !== need) {
       throw new ShapeMismatchError(`${dtype}[${shape.join(', ')}] needs ${need} bytes, got ${bytes.byteLength}`);

@@ -15,6 +15,11 @@ export function attention(out: CpuTensor, q: CpuTensor, queryPositions: Int32Arr
     throw new ShapeMismatchError(`attention: q[${m}, ${width}] for ${nHeads} heads of ${d}, out[${out.size}], ${queryPositions.length} positions`);
   }
   if (nHeads % nKvHeads) throw new InvalidArgumentError(`attention: ${nHeads} query heads over ${nKvHeads} KV heads`);
+  const [poolSlots, kd] = rowsCols(asCpu(view.k));
+  const [vSlots, vd] = rowsCols(asCpu(view.v));
+  if (kd !== d || vd !== d || vSlots !== poolSlots) {
+    throw new ShapeMismatchError(`attention: K pool [${poolSlots}, ${kd}] and V pool [${vSlots}, ${vd}] for head dim ${d}`);
+  }
   const cap = viewCapacity(view);
   const group = nHeads / nKvHeads;
   const ks = asCpu(view.k).f32;
@@ -37,7 +42,9 @@ export function attention(out: CpuTensor, q: CpuTensor, queryPositions: Int32Arr
     if (len > cap) throw new ShapeMismatchError(`attention: head ${kh} holds ${len} > capacity ${cap}`);
     for (let j = 0; j < len; j++) {
       const page = pageTable[kh * pagesPerHead + Math.floor(j / pageSize)]!;
-      slot[j] = (page * pageSize + (j % pageSize)) * d;
+      const at = page * pageSize + (j % pageSize);
+      if (!(page >= 0 && at < poolSlots)) throw new InvalidArgumentError(`attention: head ${kh} slot ${j} maps to page ${page} outside the pool`);
+      slot[j] = at * d;
     }
     const posBase = kh * cap;
     for (let h = kh * group; h < (kh + 1) * group; h++) {
