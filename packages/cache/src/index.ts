@@ -1,4 +1,11 @@
 export * from './cache-errors.js';
+export * from './errors.js';
 export * from './kv-cache.js';
 export { LayerKv } from './layouts/layer-kv.js';
 export { PagePool } from './layouts/page-pool.js';
+export * from './policies/index.js';
+export * from './sharing/index.js';
+export * from './budget.js';
+export * from './bytes.js';
+export { PolicyRunner } from './policy-runner.js';
+export type { CachePolicyOptions, CompressionReport } from './policy-runner.js';

@@ -1,5 +1,5 @@
-import type { CacheLayoutKind, CacheStats } from '@kvkit/cache';
-import { KvCache } from '@kvkit/cache';
+import type { CacheLayoutKind, CachePolicyOptions, CacheStats, CompressionReport } from '@kvkit/cache';
+import { KvCache, PolicyRunner } from '@kvkit/cache';
 import type { RopeOptions } from '@kvkit/tensor';
 import { InvalidArgumentError } from '@kvkit/tensor';
 import { Activations } from './activations.js';
@@ -15,6 +15,8 @@ export interface SessionOptions {
   readonly pageSize?: number;
   /** Tokens the sequence may reach (default: the model's context length). */
   readonly maxTokens?: number;
+  /** Which tokens to keep and the budget (default: keep everything). Uses the paged layout unless told otherwise. */
+  readonly policy?: CachePolicyOptions;
 }
 
 /** One sequence being decoded: its tokens, its KV cache and the scratch of its forward passes. */
@@ -25,6 +27,7 @@ export class Session implements Disposable {
   readonly maxTokens: number;
   readonly #tokens: number[] = [];
   readonly #acts = new Map<string, Activations>();
+  readonly #policy: PolicyRunner | undefined;
   readonly #rope: RopeOptions;
   readonly #ropeK: RopeOptions;
 
@@ -40,9 +43,11 @@ export class Session implements Disposable {
       headDim: c.headDim,
       kvSource: c.kvSource,
       maxTokens: this.maxTokens,
-      ...(opts.layout ? { layout: opts.layout } : {}),
+      ...(opts.layout ? { layout: opts.layout } : opts.policy ? { layout: 'paged' as const } : {}),
       ...(opts.pageSize ? { pageSize: opts.pageSize } : {}),
     });
+    if (opts.policy && this.mode === 'recompute') throw new InvalidArgumentError('a cache policy needs a cache: drop recompute mode or the policy');
+    this.#policy = opts.policy ? new PolicyRunner(model.backend, this.cache, c.nHeads, opts.policy) : undefined;
     this.#rope = { nHeads: c.nHeads, headDim: c.headDim, theta: c.ropeTheta, layout: c.ropeLayout };
     this.#ropeK = { ...this.#rope, nHeads: c.nKvHeads };
   }
@@ -66,21 +71,24 @@ export class Session implements Disposable {
     const vocab = this.model.config.vocabSize;
     for (const t of tokens) if (!(Number.isInteger(t) && t >= 0 && t < vocab)) throw new InvalidArgumentError(`token id ${t} outside the vocabulary of ${vocab}`);
     if (this.mode === 'cache') {
-      const logits = await this.#forward(Int32Array.from(tokens), this.#tokens.length, opts.allLogits ?? false);
+      const phase = this.#tokens.length === 0 ? 'prefill' : 'decode';
+      this.#policy?.beforeAppend(tokens.length, phase);
+      const logits = await this.#forward(Int32Array.from(tokens), this.#tokens.length, opts.allLogits ?? false, phase);
       this.#tokens.push(...tokens);
+      await this.#policy?.afterAppend(tokens.length, phase);
       return logits;
     }
     // No cache: the K/V below are scratch for this one pass and are thrown away afterwards.
     this.cache.clear();
     const all = Int32Array.from([...this.#tokens, ...tokens]);
-    const logits = await this.#forward(all, 0, opts.allLogits ?? false);
+    const logits = await this.#forward(all, 0, opts.allLogits ?? false, 'prefill');
     this.cache.clear();
     this.#tokens.push(...tokens);
     return opts.allLogits ? logits.subarray((all.length - tokens.length) * vocab) : logits;
   }
 
   /** The forward pass: the whole data path of one chunk of tokens, layer by layer. */
-  async #forward(tokens: Int32Array, start: number, allLogits: boolean): Promise<Float32Array> {
+  async #forward(tokens: Int32Array, start: number, allLogits: boolean, phase: 'prefill' | 'decode'): Promise<Float32Array> {
     const { backend: b, config: c } = this.model;
     const m = tokens.length;
     const a = this.#activations(m, allLogits);
@@ -97,7 +105,8 @@ export class Session implements Disposable {
         b.rope(a.k, positions, this.#ropeK);
         this.cache.write(b, l, positions, a.k, a.v);
       }
-      b.attention(a.att, a.q, positions, this.cache.view(l), attn);
+      const stats = this.#policy?.statsFor(l, phase);
+      b.attention(a.att, a.q, positions, this.cache.view(l), stats ? { ...attn, stats } : attn);
       b.matmul(a.o, a.att, w.wo);
       b.add(a.x, a.x, a.o);
       b.rmsnorm(a.xb, a.x, w.ffnNorm, c.normEps);
@@ -137,6 +146,16 @@ export class Session implements Disposable {
     return { bytesUsed: 0, bytesReserved: 0, bytesAllocated: s.bytesAllocated, bytesPerToken: 0, tokensHeld: s.tokensHeld.map((h) => h.map(() => 0)) };
   }
 
+  /** What the policy did so far (prefill compression per layer and head), empty without a policy. */
+  get compressions(): readonly CompressionReport[] {
+    return this.#policy?.reports ?? [];
+  }
+
+  /** The policy's per-layer token budget, once known. */
+  get budget(): number | undefined {
+    return this.#policy?.budget;
+  }
+
   /** Start a new sequence on the same model. */
   reset(): void {
     this.#tokens.length = 0;
@@ -144,6 +163,7 @@ export class Session implements Disposable {
   }
 
   [Symbol.dispose](): void {
+    this.#policy?.[Symbol.dispose]();
     for (const a of this.#acts.values()) a[Symbol.dispose]();
     this.cache.dispose();
   }

@@ -1,0 +1,249 @@
+import type { AttentionStats, Backend, Tensor } from '@kvkit/tensor';
+import { resolveBudget } from './budget.js';
+import type { BudgetSpec } from './budget.js';
+import type { KvCache } from './kv-cache.js';
+import type { PolicyConfig, PolicyInput } from './policies/config.js';
+import { prefillStatsNeeded, resolvePolicy } from './policies/config.js';
+import { h2oAccumulate, h2oEvict, h2oPrefillScores, h2oSplit } from './policies/h2o.js';
+import { selectPrefill } from './policies/prefill.js';
+import type { LayerReport } from './policies/report.js';
+import { gqaReduce } from './policies/select.js';
+import type { GqaReduce } from './policies/select.js';
+import type { PrefillStats } from './policies/stats.js';
+import { streamingEvict, streamingSplit } from './policies/streaming.js';
+import { meanOverHeads, tovaEvict } from './policies/tova.js';
+import { windowEvict } from './policies/window.js';
+
+export interface CachePolicyOptions {
+  readonly policy: PolicyInput;
+  /** Tokens per layer, a ratio of the prompt, or bytes for the whole cache. */
+  readonly budget: BudgetSpec;
+}
+
+/** What one compression did: per layer and KV head tokens before/after, and the bytes it freed. */
+export interface CompressionReport {
+  readonly phase: 'prefill' | 'decode';
+  /** Per-layer token budget the spec resolved to. */
+  readonly budget: number;
+  readonly layers: readonly (LayerReport & { readonly bytesFreed: number })[];
+}
+
+type Phase = 'prefill' | 'decode';
+
+/**
+ * Runs a policy against a cache: asks the backend's attention for the statistics it needs, compresses
+ * the prompt after prefill (`afterPrefill`), and keeps decoding within budget (`beforeAppend`, and
+ * the per-step statistics of H2O and TOVA). Scoring and selection are the pure functions of
+ * `policies/`; this class only moves data between them, the backend and the layout.
+ */
+export class PolicyRunner implements Disposable {
+  readonly policy: PolicyConfig;
+  readonly #backend: Backend;
+  readonly #cache: KvCache;
+  readonly #nHeads: number;
+  readonly #spec: BudgetSpec;
+  #budget: number | undefined;
+  /** Per owning layer: statistics tensors the attention fills, [nHeads, capacitySlots]. */
+  readonly #window = new Map<number, Tensor>();
+  readonly #columns = new Map<number, Tensor>();
+  /** H2O: accumulated score per [kvHead][logical slot]; TOVA: the last query's mean attention per slot. */
+  readonly #scores = new Map<number, Float64Array[]>();
+  #reports: CompressionReport[] = [];
+
+  constructor(backend: Backend, cache: KvCache, nHeads: number, opts: CachePolicyOptions) {
+    this.policy = resolvePolicy(opts.policy);
+    this.#backend = backend;
+    this.#cache = cache;
+    this.#nHeads = nHeads;
+    this.#spec = opts.budget;
+    // Token budgets are known up front: validate them now rather than mid-generation.
+    if ('budget' in opts.budget) this.#budget = resolveBudget(opts.budget, { n: 0, policy: this.policy }).tokens;
+    if ('maxBytes' in opts.budget) this.#budget = this.#resolve(0);
+  }
+
+  /** Per-layer token budget (after the prompt for a ratio budget). */
+  get budget(): number | undefined {
+    return this.#budget;
+  }
+
+  /** Compressions so far, oldest first (prefill, then decode evictions summarised per step). */
+  get reports(): readonly CompressionReport[] {
+    return this.#reports;
+  }
+
+  #resolve(n: number): number {
+    return resolveBudget(this.#spec, { n, bytesPerToken: this.#cache.bytesPerToken / this.#cache.sourceLayers.length, policy: this.policy }).tokens;
+  }
+
+  /** The statistics to request from the attention of layer `layer` in this phase. */
+  statsFor(layer: number, phase: Phase): AttentionStats | undefined {
+    if (!this.#cache.owns(layer)) return undefined;
+    const kind = this.policy.kind;
+    if (phase === 'prefill') {
+      const need = prefillStatsNeeded(this.policy);
+      if (!need) return undefined;
+      return {
+        ...(need.window !== null ? { windowSums: this.#tensor(this.#window, layer), window: need.window } : {}),
+        ...(need.columnSums ? { columnSums: this.#zeroed(this.#columns, layer) } : {}),
+      };
+    }
+    if (kind === 'h2o') return { columnSums: this.#zeroed(this.#columns, layer) };
+    if (kind === 'tova') return { windowSums: this.#tensor(this.#window, layer), window: 1 };
+    return undefined;
+  }
+
+  /** Before `m` new tokens are written in decoding: evict so that every head stays within budget. */
+  beforeAppend(m: number, phase: Phase): void {
+    if (phase === 'prefill' || this.#budget === undefined) return;
+    const B = this.#budget;
+    const p = this.policy;
+    for (const l of this.#cache.sourceLayers) {
+      const kv = this.#cache.layer(l);
+      const scores = this.#scores.get(l);
+      for (let h = 0; h < kv.nKvHeads; h++) {
+        const pos = kv.positionsOf(h);
+        if (pos.length + m <= B) continue;
+        let keep: number[];
+        switch (p.kind) {
+          case 'window':
+            keep = windowEvict(pos, B, m);
+            break;
+          case 'streaming': {
+            const s = streamingSplit(p, B);
+            keep = streamingEvict(pos, s.sinks, s.recent, m);
+            break;
+          }
+          case 'h2o': {
+            const s = h2oSplit(p, B);
+            keep = h2oEvict(scores![h]!.subarray(0, pos.length), pos, s.heavy, s.recent, m);
+            break;
+          }
+          case 'tova':
+            keep = tovaEvict(scores![0]!.subarray(0, pos.length), B, m, pos);
+            break;
+          default:
+            continue; // prefill methods compress once; decoding appends (spec §0)
+        }
+        kv.retain(h, keep);
+        if (scores && p.kind === 'h2o') compact(scores[h]!, keep);
+        if (scores && p.kind === 'tova' && h === kv.nKvHeads - 1) compact(scores[0]!, keep);
+      }
+    }
+  }
+
+  /** After the forward pass of `m` tokens: compress the prompt, or fold this step's attention into scores. */
+  async afterAppend(m: number, phase: Phase): Promise<CompressionReport | undefined> {
+    if (phase === 'prefill') return this.#afterPrefill(m);
+    const kind = this.policy.kind;
+    if (kind !== 'h2o' && kind !== 'tova') return undefined;
+    for (const l of this.#cache.sourceLayers) {
+      const kv = this.#cache.layer(l);
+      const cap = kv.capacitySlots;
+      if (kind === 'h2o') {
+        const cols = await this.#backend.read(this.#columns.get(l)!);
+        const scores = this.#scores.get(l)!;
+        for (let h = 0; h < kv.nKvHeads; h++) {
+          const len = kv.lengths[h]!;
+          const reduced = reduceHead(cols, this.#nHeads, kv.nKvHeads, h, cap, len, this.policy.gqa);
+          h2oAccumulate(scores[h]!.subarray(0, len), reduced);
+        }
+      } else {
+        const rows = await this.#backend.read(this.#window.get(l)!);
+        const len = kv.lengths[0]!;
+        const packed = new Float64Array(this.#nHeads * len);
+        for (let q = 0; q < this.#nHeads; q++) for (let j = 0; j < len; j++) packed[q * len + j] = rows[q * cap + j]!;
+        const mean = meanOverHeads(packed, this.#nHeads, len);
+        const s = this.#scoreRows(l, 1)[0]!;
+        s.set(mean);
+      }
+    }
+    return undefined;
+  }
+
+  async #afterPrefill(n: number): Promise<CompressionReport> {
+    this.#budget = this.#resolve(n);
+    const need = prefillStatsNeeded(this.policy);
+    const layers = this.#cache.sourceLayers;
+    const stats: PrefillStats[] = [];
+    for (const l of layers) {
+      const cap = this.#cache.layer(l).capacitySlots;
+      // After a prefill from an empty cache, logical slot j holds position j in every head.
+      const pack = async (t: Tensor | undefined) => (t ? packRows(await this.#backend.read(t), this.#nHeads, cap, n) : new Float64Array(this.#nHeads * n));
+      const windowSums = await pack(need?.window != null ? this.#window.get(l) : undefined);
+      const columnSums = need?.columnSums ? await pack(this.#columns.get(l)) : undefined;
+      stats.push({ n, nHeads: this.#nHeads, nKvHeads: this.#cache.nKvHeads, windowSums, ...(columnSums ? { columnSums } : {}) });
+    }
+    const selection = selectPrefill(this.policy, stats, { tokens: this.#budget });
+    const perHeadToken = this.#cache.bytesPerToken / (layers.length * this.#cache.nKvHeads);
+    const reports = selection.report.map((r, i) => {
+      const l = layers[i]!;
+      const kv = this.#cache.layer(l);
+      selection.kept[i]!.forEach((keep, h) => kv.retain(h, keep));
+      if (this.policy.kind === 'h2o') {
+        const p = this.policy;
+        const full = h2oPrefillScores(stats[i]!, p);
+        this.#scores.set(l, selection.kept[i]!.map((keep, h) => {
+          const row = new Float64Array(kv.capacitySlots);
+          keep.forEach((pos, j) => (row[j] = full[h * n + pos]!));
+          return row;
+        }));
+      }
+      const freed = r.heads.reduce((s, h) => s + (h.before - h.after), 0) * perHeadToken;
+      return { ...r, layer: l, bytesFreed: freed };
+    });
+    if (this.policy.kind === 'tova') for (const l of layers) this.#scoreRows(l, 1);
+    const report: CompressionReport = { phase: 'prefill', budget: this.#budget, layers: reports };
+    this.#reports.push(report);
+    return report;
+  }
+
+  #scoreRows(layer: number, rows: number): Float64Array[] {
+    let s = this.#scores.get(layer);
+    if (!s) {
+      const cap = this.#cache.layer(layer).capacitySlots;
+      s = Array.from({ length: rows }, () => new Float64Array(cap));
+      this.#scores.set(layer, s);
+    }
+    return s;
+  }
+
+  #tensor(map: Map<number, Tensor>, layer: number): Tensor {
+    let t = map.get(layer);
+    if (!t) {
+      t = this.#backend.tensor('f32', [this.#nHeads, this.#cache.layer(layer).capacitySlots]);
+      map.set(layer, t);
+    }
+    return t;
+  }
+
+  /** Column sums accumulate inside attention, so each use starts from zero. */
+  #zeroed(map: Map<number, Tensor>, layer: number): Tensor {
+    const t = this.#tensor(map, layer);
+    this.#backend.write(t, new Float32Array(this.#nHeads * this.#cache.layer(layer).capacitySlots));
+    return t;
+  }
+
+  [Symbol.dispose](): void {
+    for (const t of [...this.#window.values(), ...this.#columns.values()]) t.dispose();
+  }
+}
+
+/** [nHeads, cap] slot-indexed statistics -> [nHeads * n] for positions 0..n-1. */
+function packRows(rows: Float32Array, nHeads: number, cap: number, n: number): Float64Array {
+  const out = new Float64Array(nHeads * n);
+  for (let h = 0; h < nHeads; h++) for (let j = 0; j < n; j++) out[h * n + j] = rows[h * cap + j]!;
+  return out;
+}
+
+/** Mean over the query heads of KV head `kvHead` of one step's attention, for its `len` held slots. */
+function reduceHead(rows: Float32Array, nHeads: number, nKvHeads: number, kvHead: number, cap: number, len: number, mode: GqaReduce): Float64Array {
+  const g = nHeads / nKvHeads;
+  const packed = new Float64Array(g * len);
+  for (let q = 0; q < g; q++) for (let j = 0; j < len; j++) packed[q * len + j] = rows[(kvHead * g + q) * cap + j]!;
+  return gqaReduce(packed, g, 1, len, mode);
+}
+
+/** Move kept entries of a slot-indexed score row down, as `LayerKv.retain` moves the slots. */
+function compact(row: Float64Array, keep: readonly number[]): void {
+  keep.forEach((j, i) => (row[i] = row[j]!));
+}
