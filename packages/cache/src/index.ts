@@ -9,3 +9,5 @@ export * from './budget.js';
 export * from './bytes.js';
 export { PolicyRunner } from './policy-runner.js';
 export type { CachePolicyOptions, CompressionReport } from './policy-runner.js';
+export { selectFromQK } from './select-from-qk.js';
+export type { PromptQK } from './select-from-qk.js';

@@ -1,5 +1,6 @@
 import type { AttentionStats, Backend, Tensor } from '@kvkit/tensor';
 import { resolveBudget } from './budget.js';
+import { InvalidPolicyConfigError } from './errors.js';
 import type { BudgetSpec } from './budget.js';
 import type { KvCache } from './kv-cache.js';
 import type { PolicyConfig, PolicyInput } from './policies/config.js';
@@ -18,6 +19,13 @@ export interface CachePolicyOptions {
   readonly policy: PolicyInput;
   /** Tokens per layer, a ratio of the prompt, or bytes for the whole cache. */
   readonly budget: BudgetSpec;
+  /**
+   * Prefill methods (SnapKV, PyramidKV, Ada-KV, DynamicKV) in decode mode: every `recompressInterval`
+   * decoded tokens, compress the whole cache back to the budget, scoring with the attention of the
+   * last `window` decoded queries (kvpress's DecodingPress). Off by default: the cache then grows by
+   * one token per step after the prompt's compression, as in the reference code.
+   */
+  readonly recompressInterval?: number;
 }
 
 /** What one compression did: per layer and KV head tokens before/after, and the bytes it freed. */
@@ -49,6 +57,10 @@ export class PolicyRunner implements Disposable {
   /** H2O: accumulated score per [kvHead][logical slot]; TOVA: the last query's mean attention per slot. */
   readonly #scores = new Map<number, Float64Array[]>();
   #reports: CompressionReport[] = [];
+  readonly #interval: number | undefined;
+  #decoded = 0;
+  /** Recompression: window sums of the last decoded queries, per owning layer, [nHeads, capacitySlots]. */
+  readonly #recent = new Map<number, Float64Array>();
 
   constructor(backend: Backend, cache: KvCache, nHeads: number, opts: CachePolicyOptions) {
     this.policy = resolvePolicy(opts.policy);
@@ -59,6 +71,22 @@ export class PolicyRunner implements Disposable {
     // Token budgets are known up front: validate them now rather than mid-generation.
     if ('budget' in opts.budget) this.#budget = resolveBudget(opts.budget, { n: 0, policy: this.policy }).tokens;
     if ('maxBytes' in opts.budget) this.#budget = this.#resolve(0);
+    if (opts.recompressInterval !== undefined) {
+      const w = prefillStatsNeeded(this.policy)?.window;
+      const k = this.policy.kind;
+      if (!(k === 'snapkv' || k === 'pyramidkv' || k === 'adakv' || k === 'dynamickv') || w == null) {
+        throw new InvalidPolicyConfigError(`recompression applies to the prefill methods (snapkv, pyramidkv, adakv, dynamickv), not ${k}`);
+      }
+      if (!(Number.isSafeInteger(opts.recompressInterval) && opts.recompressInterval >= w)) {
+        throw new InvalidPolicyConfigError(`recompressInterval must be an integer >= the window (${w}), got ${opts.recompressInterval}`);
+      }
+      this.#interval = opts.recompressInterval;
+    }
+  }
+
+  /** Window of the prefill method's scoring, when it recompresses while decoding. */
+  get #recompressWindow(): number | undefined {
+    return this.#interval === undefined ? undefined : (prefillStatsNeeded(this.policy)?.window ?? undefined);
   }
 
   /** Per-layer token budget (after the prompt for a ratio budget). */
@@ -88,7 +116,7 @@ export class PolicyRunner implements Disposable {
       };
     }
     if (kind === 'h2o') return { columnSums: this.#zeroed(this.#columns, layer) };
-    if (kind === 'tova') return { windowSums: this.#tensor(this.#window, layer), window: 1 };
+    if (kind === 'tova' || this.#inRecompressWindow()) return { windowSums: this.#tensor(this.#window, layer), window: 1 };
     return undefined;
   }
 
@@ -134,6 +162,7 @@ export class PolicyRunner implements Disposable {
   /** After the forward pass of `m` tokens: compress the prompt, or fold this step's attention into scores. */
   async afterAppend(m: number, phase: Phase): Promise<CompressionReport | undefined> {
     if (phase === 'prefill') return this.#afterPrefill(m);
+    if (this.#interval !== undefined) return this.#afterDecodeStep(m);
     const kind = this.policy.kind;
     if (kind !== 'h2o' && kind !== 'tova') return undefined;
     for (const l of this.#cache.sourceLayers) {
@@ -174,25 +203,82 @@ export class PolicyRunner implements Disposable {
       stats.push({ n, nHeads: this.#nHeads, nKvHeads: this.#cache.nKvHeads, windowSums, ...(columnSums ? { columnSums } : {}) });
     }
     const selection = selectPrefill(this.policy, stats, { tokens: this.#budget });
+    const report = this.#apply(selection, stats, n, 'prefill', (_l, _h, pos) => pos);
+    if (this.policy.kind === 'tova') for (const l of layers) this.#scoreRows(l, 1);
+    return report;
+  }
+
+  /** The next decoding step is one of the last `w` before a recompression. */
+  #inRecompressWindow(): boolean {
+    const w = this.#recompressWindow;
+    if (w === undefined) return false;
+    const step = this.#decoded + 1; // the step about to run, 1-based since the prompt
+    return step % this.#interval! > this.#interval! - w || step % this.#interval! === 0;
+  }
+
+  async #afterDecodeStep(m: number): Promise<CompressionReport | undefined> {
+    const collecting = this.#inRecompressWindow();
+    this.#decoded += m;
+    const layers = this.#cache.sourceLayers;
+    if (collecting) {
+      for (const l of layers) {
+        const rows = await this.#backend.read(this.#window.get(l)!);
+        let acc = this.#recent.get(l);
+        if (!acc) this.#recent.set(l, (acc = new Float64Array(rows.length)));
+        for (let i = 0; i < rows.length; i++) acc[i]! += rows[i]!;
+      }
+    }
+    if (this.#decoded % this.#interval! !== 0) return undefined;
+    const B = this.#budget!;
+    const held = Math.max(...layers.flatMap((l) => Array.from(this.#cache.layer(l).lengths)));
+    // Heads may be ragged (Ada-KV, PyramidKV): right-align every head on the newest token, so the
+    // window is the last w entries everywhere, and pad the front with zero scores (never preferred).
+    const stats: PrefillStats[] = layers.map((l) => {
+      const kv = this.#cache.layer(l);
+      const cap = kv.capacitySlots;
+      const acc = this.#recent.get(l) ?? new Float64Array(this.#nHeads * cap);
+      const g = this.#nHeads / kv.nKvHeads;
+      const windowSums = new Float64Array(this.#nHeads * held);
+      for (let q = 0; q < this.#nHeads; q++) {
+        const len = kv.lengths[Math.floor(q / g)]!;
+        for (let j = 0; j < len; j++) windowSums[q * held + held - len + j] = acc[q * cap + j]!;
+      }
+      return { n: held, nHeads: this.#nHeads, nKvHeads: kv.nKvHeads, windowSums };
+    });
+    this.#recent.clear();
+    const selection = selectPrefill(this.policy, stats, { tokens: B });
+    const report = this.#apply(selection, stats, held, 'decode', (l, h, i) => i - (held - this.#cache.layer(l).lengths[h]!));
+    return report;
+  }
+
+  /** Compact every layer and head to the kept entries; `slotOf` maps a selected index to a logical slot (< 0: padding). */
+  #apply(
+    selection: ReturnType<typeof selectPrefill>,
+    stats: readonly PrefillStats[],
+    n: number,
+    phase: Phase,
+    slotOf: (layer: number, head: number, index: number) => number,
+  ): CompressionReport {
+    const layers = this.#cache.sourceLayers;
     const perHeadToken = this.#cache.bytesPerToken / (layers.length * this.#cache.nKvHeads);
     const reports = selection.report.map((r, i) => {
       const l = layers[i]!;
       const kv = this.#cache.layer(l);
-      selection.kept[i]!.forEach((keep, h) => kv.retain(h, keep));
+      const before = Array.from(kv.lengths);
+      selection.kept[i]!.forEach((keep, h) => kv.retain(h, keep.map((p) => slotOf(l, h, p)).filter((j) => j >= 0)));
       if (this.policy.kind === 'h2o') {
-        const p = this.policy;
-        const full = h2oPrefillScores(stats[i]!, p);
+        const full = h2oPrefillScores(stats[i]!, this.policy);
         this.#scores.set(l, selection.kept[i]!.map((keep, h) => {
           const row = new Float64Array(kv.capacitySlots);
           keep.forEach((pos, j) => (row[j] = full[h * n + pos]!));
           return row;
         }));
       }
-      const freed = r.heads.reduce((s, h) => s + (h.before - h.after), 0) * perHeadToken;
-      return { ...r, layer: l, bytesFreed: freed };
+      const heads = before.map((b, h) => ({ kvHead: h, before: b, after: kv.lengths[h]! }));
+      const freed = heads.reduce((s, h) => s + (h.before - h.after), 0) * perHeadToken;
+      return { ...r, heads, layer: l, bytesFreed: freed };
     });
-    if (this.policy.kind === 'tova') for (const l of layers) this.#scoreRows(l, 1);
-    const report: CompressionReport = { phase: 'prefill', budget: this.#budget, layers: reports };
+    const report: CompressionReport = { phase, budget: this.#budget!, layers: reports };
     this.#reports.push(report);
     return report;
   }

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { gqaReduce, pool1d, rankDescending, topCountsPerGroup, topK } from '../src/policies/index.js';
+import { gqaReduce, kthSmallest, pool1d, rankDescending, topCountsPerGroup, topK } from '../src/policies/index.js';
+import { Prng } from './policy-reference.js';
 
 describe('topK', () => {
   it('takes higher scores first, ties to the lower position, and returns ascending positions', () => {
@@ -19,6 +20,24 @@ describe('topK', () => {
     expect(topCountsPerGroup([[5, 1, 3], [4, 3, 0]], 3)).toEqual([2, 1]);
     expect(topCountsPerGroup([[1, 3], [3, 3]], 2)).toEqual([1, 1]);
     expect(topCountsPerGroup([[1, 1], [1, 1]], 3)).toEqual([2, 1]);
+  });
+  it('selects like a full sort on random data with many ties (quickselect)', () => {
+    const rng = new Prng(42);
+    for (let t = 0; t < 200; t++) {
+      const groups = Array.from({ length: rng.int(1, 4) }, () =>
+        Array.from({ length: rng.int(0, 30) }, () => (rng.next() < 0.1 ? -Infinity : rng.int(0, 6))),
+      );
+      const all = groups.flatMap((g, gi) => g.map((v, j) => ({ v, gi, j })));
+      if (all.length === 0) continue;
+      const total = rng.int(0, all.length);
+      all.sort((a, b) => (a.v !== b.v ? b.v - a.v : a.gi - b.gi || a.j - b.j));
+      const want = groups.map((_, gi) => all.slice(0, total).filter((e) => e.gi === gi).length);
+      expect(topCountsPerGroup(groups, total)).toEqual(want);
+      const flat = Float64Array.from(all.map((e) => e.v));
+      const k = rng.int(0, flat.length - 1);
+      const sorted = Float64Array.from(flat).sort();
+      expect(kthSmallest(flat, k)).toBe(sorted[k]);
+    }
   });
 });
 

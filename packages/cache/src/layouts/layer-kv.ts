@@ -66,6 +66,16 @@ export class LayerKv {
         throw new CacheFullError(`KV head ${h} holds ${lengths[h]} of ${this.capacity} tokens; cannot append ${m}`);
       }
     }
+    // Check the pool before touching anything, so a failed append leaves every head as it was.
+    let newPages = 0;
+    for (let h = 0; h < this.nKvHeads; h++) {
+      for (let p = Math.floor(lengths[h]! / pageSize); p <= Math.floor((lengths[h]! + m - 1) / pageSize); p++) {
+        if (pageTable[h * this.pagesPerHead + p]! < 0) newPages++;
+      }
+    }
+    if (newPages > this.#pool.freePages) {
+      throw new CacheFullError(`KV page pool exhausted: ${m} tokens need ${newPages} pages, ${this.#pool.freePages} free`);
+    }
     const slots = new Int32Array(m * this.nKvHeads);
     for (let h = 0; h < this.nKvHeads; h++) {
       for (let i = 0; i < m; i++) {

@@ -33,6 +33,10 @@ export class PagePool implements Disposable {
     return this.totalPages - this.#free.length;
   }
 
+  get freePages(): number {
+    return this.#free.length;
+  }
+
   get bytesPerPage(): number {
     return 2 * this.pageSize * this.headDim * 4;
   }

@@ -1,6 +1,6 @@
 // Pure eviction/compression policies (spec §0-9): scoring, selection and decode-time eviction.
 // Policies never touch buffers: they return positions or slot indices and the layout compacts.
-export { ascending, gqaReduce, pool1d, rankDescending, topCountsPerGroup, topK, type GqaReduce, type Pooling } from './select.js';
+export { ascending, gqaReduce, kthSmallest, pool1d, rankDescending, topCountsPerGroup, topK, type GqaReduce, type Pooling } from './select.js';
 export { checkStats, type PrefillStats } from './stats.js';
 export { bytesFreed, type HeadReport, type LayerReport, type LayerSelection, type PrefillSelection } from './report.js';
 export { minimumBudget, prefillStatsNeeded, resolvePolicy, type PolicyConfig, type PolicyInput, type PolicyKind } from './config.js';
