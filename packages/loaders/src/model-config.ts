@@ -19,6 +19,11 @@ export interface ModelConfig {
   readonly tiedEmbeddings: boolean;
   /** kvSource[l] = the layer whose K/V layer l reads (identity when nothing is shared). */
   readonly kvSource: readonly number[];
+  /**
+   * Per layer, a sliding attention window (keys more than `w - 1` positions back are masked and
+   * evicted), or null for full attention; absent = full everywhere. YOCO's self-decoder uses it.
+   */
+  readonly slidingWindow?: readonly (number | null)[];
   readonly bosId: number;
   readonly eosId: number;
 }

@@ -43,7 +43,7 @@ export class Session implements Disposable {
       headDim: c.headDim,
       kvSource: c.kvSource,
       maxTokens: this.maxTokens,
-      ...(opts.layout ? { layout: opts.layout } : opts.policy ? { layout: 'paged' as const } : {}),
+      ...(opts.layout ? { layout: opts.layout } : opts.policy || c.slidingWindow?.some((w) => w != null) ? { layout: 'paged' as const } : {}),
       ...(opts.pageSize ? { pageSize: opts.pageSize } : {}),
     });
     if (opts.policy && this.mode === 'recompute') throw new InvalidArgumentError('a cache policy needs a cache: drop recompute mode or the policy');
@@ -75,6 +75,7 @@ export class Session implements Disposable {
       this.#policy?.beforeAppend(tokens.length, phase);
       const logits = await this.#forward(Int32Array.from(tokens), this.#tokens.length, opts.allLogits ?? false, phase);
       this.#tokens.push(...tokens);
+      this.#slideWindows();
       await this.#policy?.afterAppend(tokens.length, phase);
       return logits;
     }
@@ -93,7 +94,7 @@ export class Session implements Disposable {
     const m = tokens.length;
     const a = this.#activations(m, allLogits);
     const positions = Int32Array.from({ length: m }, (_, i) => start + i);
-    const attn = { nHeads: c.nHeads, scale: 1 / Math.sqrt(c.headDim) };
+    const scale = 1 / Math.sqrt(c.headDim);
     b.embed(a.x, this.model.tokenEmbedding, tokens);
     this.model.layers.forEach((w, l) => {
       b.rmsnorm(a.xb, a.x, w.attnNorm, c.normEps);
@@ -106,7 +107,8 @@ export class Session implements Disposable {
         this.cache.write(b, l, positions, a.k, a.v);
       }
       const stats = this.#policy?.statsFor(l, phase);
-      b.attention(a.att, a.q, positions, this.cache.view(l), stats ? { ...attn, stats } : attn);
+      const window = c.slidingWindow?.[l] ?? undefined;
+      b.attention(a.att, a.q, positions, this.cache.view(l), { nHeads: c.nHeads, scale, ...(window ? { slidingWindow: window } : {}), ...(stats ? { stats } : {}) });
       b.matmul(a.o, a.att, w.wo);
       b.add(a.x, a.x, a.o);
       b.rmsnorm(a.xb, a.x, w.ffnNorm, c.normEps);
@@ -125,6 +127,24 @@ export class Session implements Disposable {
     b.rmsnorm(a.last, a.last, this.model.finalNorm, c.normEps);
     b.matmul(a.logits, a.last, this.model.output);
     return b.read(a.logits);
+  }
+
+  /** Sliding-window layers keep the last w - 1 positions: all the next query can see besides itself. */
+  #slideWindows(): void {
+    const windows = this.model.config.slidingWindow;
+    if (!windows) return;
+    const next = this.#tokens.length;
+    for (const l of this.cache.sourceLayers) {
+      const w = windows[l];
+      if (w == null) continue;
+      const kv = this.cache.layer(l);
+      for (let h = 0; h < kv.nKvHeads; h++) {
+        const pos = kv.positionsOf(h);
+        const keep: number[] = [];
+        pos.forEach((p, j) => p > next - w && keep.push(j));
+        if (keep.length < pos.length) kv.retain(h, keep);
+      }
+    }
   }
 
   #activations(m: number, allLogits: boolean): Activations {
