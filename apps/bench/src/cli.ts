@@ -3,16 +3,22 @@ import { KvkitError } from '@kvkit/tensor';
 import { UsageError } from './args.js';
 import { benchCacheCommand, benchCacheHelp } from './commands/bench-cache.js';
 import { generateCommand, generateHelp } from './commands/generate.js';
+import { planCommand, planHelp } from './commands/plan.js';
+import { policySelectCommand, policySelectHelp } from './commands/policy-select.js';
 
 const commands: Record<string, (argv: string[]) => Promise<void>> = {
   generate: generateCommand,
   'bench cache': benchCacheCommand,
+  'policy select': policySelectCommand,
+  plan: planCommand,
 };
 
 const help = `kvkit: KV-cache runtime for language models
 
 ${generateHelp}
 ${benchCacheHelp}
+${policySelectHelp}
+${planHelp}
 `;
 
 async function main(argv: string[]): Promise<number> {

@@ -1,4 +1,4 @@
-import type { CacheStats } from '@kvkit/cache';
+import type { CacheStats, CompressionReport } from '@kvkit/cache';
 import type { FinishReason, GenerateOptions, LlamaModel, SessionOptions } from '@kvkit/runtime';
 import { generate, Session } from '@kvkit/runtime';
 
@@ -12,6 +12,8 @@ export interface GenerationRun {
   /** Decode throughput: tokens from decode steps per second (the first token comes from the prefill). */
   readonly tokensPerSecond: number;
   readonly stats: CacheStats;
+  /** The policy, its per-layer budget and every compression it made (absent without a policy). */
+  readonly policy?: { kind: string; budget: number | undefined; compressions: readonly CompressionReport[] };
 }
 
 /** Generate after `prompt` on a fresh session, timing prefill and decode separately. */
@@ -47,5 +49,8 @@ export async function runGeneration(
     decodeMs,
     tokensPerSecond: steps > 0 && decodeMs > 0 ? (steps * 1000) / decodeMs : 0,
     stats: session.stats(),
+    ...(opts.session?.policy
+      ? { policy: { kind: opts.session.policy.policy.kind, budget: session.budget, compressions: session.compressions } }
+      : {}),
   };
 }

@@ -2,10 +2,12 @@ import { CpuBackend } from '@kvkit/tensor';
 import { LlamaModel } from '@kvkit/runtime';
 import { intArg, numArg, oneOf, parse } from '../args.js';
 import { openModel } from '../model-source.js';
+import { policyFromArgs, policyHelp, policyOptions } from '../policy-args.js';
 import { runGeneration } from '../run-generation.js';
 
 export const generateHelp = `kvkit generate --model <file|dir> [--tokenizer <file>] --prompt <text> --max-tokens <N>
-               [--temperature 0] [--top-k 0] [--top-p 1] [--seed S] [--no-cache] [--format text|json]`;
+               [--temperature 0] [--top-k 0] [--top-p 1] [--seed S] [--no-cache] [--format text|json]
+               ${policyHelp}`;
 
 export async function generateCommand(argv: string[]): Promise<void> {
   const a = parse(argv, {
@@ -19,7 +21,9 @@ export async function generateCommand(argv: string[]): Promise<void> {
     seed: { type: 'string' },
     'no-cache': { type: 'boolean', default: false },
     format: { type: 'string' },
+    ...policyOptions,
   });
+  const policy = policyFromArgs(a);
   const format = oneOf(a.format, 'format', ['text', 'json'] as const, 'text');
   const loaded = await openModel(a.model, a.tokenizer);
   const tok = loaded.tokenizer;
@@ -35,7 +39,7 @@ export async function generateCommand(argv: string[]): Promise<void> {
     topK: intArg(a['top-k'], 'top-k', 0),
     topP: numArg(a['top-p'], 'top-p', 1),
     seed: intArg(a.seed, 'seed', 1337),
-    session: { mode: a['no-cache'] ? 'recompute' : 'cache' },
+    session: { mode: a['no-cache'] ? 'recompute' : 'cache', ...(policy ? { policy } : {}) },
     onToken: format === 'text' ? (t, prev) => out.write(tok.decodePiece(prev, t)) : undefined,
   });
   const s = run.stats;
@@ -56,6 +60,8 @@ export async function generateCommand(argv: string[]): Promise<void> {
       bytesPerToken: s.bytesPerToken,
       tokensHeld: Math.max(0, ...s.tokensHeld.flat()),
       bytesReserved: s.bytesReserved,
+      tokensHeldPerHead: s.tokensHeld,
+      ...(run.policy ? { policy: run.policy } : {}),
     },
   };
   out.write(JSON.stringify(json) + '\n');
