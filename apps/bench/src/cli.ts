@@ -3,6 +3,7 @@ import { KvkitError } from '@kvkit/tensor';
 import { UsageError } from './args.js';
 import { benchCacheCommand, benchCacheHelp } from './commands/bench-cache.js';
 import { generateCommand, generateHelp } from './commands/generate.js';
+import { evalPplCommand, evalPplHelp } from './commands/eval-ppl.js';
 import { planCommand, planHelp } from './commands/plan.js';
 import { policySelectCommand, policySelectHelp } from './commands/policy-select.js';
 
@@ -11,6 +12,7 @@ const commands: Record<string, (argv: string[]) => Promise<void>> = {
   'bench cache': benchCacheCommand,
   'policy select': policySelectCommand,
   plan: planCommand,
+  'eval ppl': evalPplCommand,
 };
 
 const help = `kvkit: KV-cache runtime for language models
@@ -19,6 +21,7 @@ ${generateHelp}
 ${benchCacheHelp}
 ${policySelectHelp}
 ${planHelp}
+${evalPplHelp}
 `;
 
 async function main(argv: string[]): Promise<number> {

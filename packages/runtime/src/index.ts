@@ -9,4 +9,4 @@ export { XorshiftRng } from './rng.js';
 export { generate } from './generate.js';
 export type { FinishReason, GenerateOptions, GeneratedToken } from './generate.js';
 export { evaluateNll, nllOf } from './perplexity.js';
-export type { NllResult } from './perplexity.js';
+export type { EvaluateOptions, NllResult } from './perplexity.js';

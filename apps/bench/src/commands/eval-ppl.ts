@@ -1,0 +1,99 @@
+import type { LoadedModel } from '@kvkit/loaders';
+import { kvSourceTrainingFree } from '@kvkit/cache';
+import { evaluateNll, LlamaModel } from '@kvkit/runtime';
+import type { SessionOptions } from '@kvkit/runtime';
+import { CpuBackend } from '@kvkit/tensor';
+import { intArg, parse, UsageError } from '../args.js';
+import { openModel } from '../model-source.js';
+import { policyFromArgs, policyHelp, policyOptions } from '../policy-args.js';
+import { TINYSTORIES, textWindows } from '../text-windows.js';
+
+export const evalPplHelp = `kvkit eval ppl [--model <m>] [--data <text file>] [--chars 60000] [--windows 20] [--window-len 512]
+               [--prefill N] [--share-layers 1,3] [--compare] [--format text|json]
+               ${policyHelp}`;
+
+/** Log-softmax in double. */
+function logSoftmax(x: Float32Array): Float64Array {
+  let max = -Infinity;
+  for (const v of x) max = Math.max(max, v);
+  let sum = 0;
+  for (const v of x) sum += Math.exp(v - max);
+  const lse = Math.log(sum) + max;
+  return Float64Array.from(x, (v) => v - lse);
+}
+
+/**
+ * Perplexity on held-out text, optionally under a policy or training-free layer sharing; with
+ * `--compare`, also KL(full || this) and top-1 agreement against the full-cache run of the same model.
+ */
+export async function evalPplCommand(argv: string[]): Promise<void> {
+  const a = parse(argv, {
+    model: { type: 'string' },
+    tokenizer: { type: 'string' },
+    data: { type: 'string' },
+    chars: { type: 'string' },
+    windows: { type: 'string' },
+    'window-len': { type: 'string' },
+    prefill: { type: 'string' },
+    'share-layers': { type: 'string' },
+    compare: { type: 'boolean', default: false },
+    format: { type: 'string' },
+    ...policyOptions,
+  });
+  const loaded = await openModel(a.model, a.tokenizer);
+  const len = intArg(a['window-len'], 'window-len', Math.min(512, loaded.config.contextLength), 2);
+  if (len > loaded.config.contextLength) throw new UsageError(`--window-len ${len} exceeds the context of ${loaded.config.contextLength}`);
+  const windows = textWindows(loaded.tokenizer, a.data ?? TINYSTORIES, intArg(a.chars, 'chars', 60000, 1), intArg(a.windows, 'windows', 20, 1), len);
+  const policy = policyFromArgs(a);
+  const prefill = intArg(a.prefill, 'prefill', policy ? Math.floor(len / 2) : len - 1, 1);
+  let variant: LoadedModel = loaded;
+  if (a['share-layers']) {
+    const layers = a['share-layers'].split(',').map((s) => intArg(s, 'share-layers', 0, 1));
+    variant = { ...loaded, config: { ...loaded.config, kvSource: kvSourceTrainingFree(loaded.config.nLayers, layers) } };
+  }
+  using backend = new CpuBackend();
+  const session: SessionOptions = policy ? { policy } : {};
+  using model = LlamaModel.load(backend, variant);
+  let baseline: Float64Array[][] | undefined;
+  let base: Awaited<ReturnType<typeof evaluateNll>> | undefined;
+  if (a.compare) {
+    using full = LlamaModel.load(backend, loaded);
+    baseline = windows.map(() => []);
+    base = await evaluateNll(full, windows, { prefill, onLogits: (w, i, row) => (baseline![w]![i] = logSoftmax(row)) });
+  }
+  let kl = 0;
+  let agree = 0;
+  const res = await evaluateNll(model, windows, {
+    session,
+    prefill,
+    onLogits: (w, i, row) => {
+      if (!baseline) return;
+      const p = baseline[w]![i]!;
+      const q = logSoftmax(row);
+      let best = 0;
+      let bestP = 0;
+      for (let j = 0; j < q.length; j++) {
+        kl += Math.exp(p[j]!) * (p[j]! - q[j]!);
+        if (q[j]! > q[best]!) best = j;
+        if (p[j]! > p[bestP]!) bestP = j;
+      }
+      if (best === bestP) agree++;
+    },
+  });
+  const out = {
+    windows: windows.length,
+    windowLen: len,
+    prefill,
+    tokens: res.tokens,
+    nll: res.nll,
+    perplexity: res.perplexity,
+    ...(base ? { baseline: { nll: base.nll, perplexity: base.perplexity }, deltaPpl: res.perplexity - base.perplexity, kl: kl / res.tokens, top1Agreement: agree / res.tokens } : {}),
+    ...(policy ? { policy: policy.policy.kind, budget: policy.budget } : {}),
+    ...(a['share-layers'] ? { kvSource: variant.config.kvSource } : {}),
+  };
+  if (a.format === 'json') process.stdout.write(JSON.stringify(out) + '\n');
+  else {
+    process.stdout.write(`${out.tokens} tokens in ${out.windows} windows: NLL ${out.nll.toFixed(4)} nats/token, perplexity ${out.perplexity.toFixed(3)}\n`);
+    if (base) process.stdout.write(`vs full cache: ΔPPL ${(out.deltaPpl ?? 0).toFixed(4)}, KL ${(out.kl ?? 0).toExponential(3)}, top-1 agreement ${((out.top1Agreement ?? 0) * 100).toFixed(2)}%\n`);
+  }
+}
