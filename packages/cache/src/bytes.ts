@@ -5,9 +5,10 @@ import { sourceLayers } from './sharing/kv-source.js';
  * How the cache stores K/V values (spec §10): floats, int8 blocks of 32 with an f16 scale (like
  * q8_0), or KIVI 2/4-bit with an f16 scale and an f16 minimum per group.
  */
-export type KvDtype = 'f32' | 'f16' | 'bf16' | 'int8' | 'kivi2' | 'kivi4';
+import type { KvDtype } from '@kvkit/tensor';
+export type { KvDtype };
 
-export const KV_DTYPES: readonly KvDtype[] = ['f32', 'f16', 'bf16', 'int8', 'kivi2', 'kivi4'];
+export { KV_DTYPES } from '@kvkit/tensor';
 
 /** KIVI's group size `G` and full-precision residual `R` (`R % G == 0`). Reference LongBench runs: 32 and 128. */
 export interface KiviParams {

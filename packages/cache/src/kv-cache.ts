@@ -1,5 +1,6 @@
-import type { Backend, KvView, Tensor } from '@kvkit/tensor';
-import { InvalidArgumentError } from '@kvkit/tensor';
+import type { Backend, KvDtype, KvView, Tensor } from '@kvkit/tensor';
+import { InvalidArgumentError, kiviBits } from '@kvkit/tensor';
+import { bytesPerToken } from './bytes.js';
 import { LayerKv } from './layouts/layer-kv.js';
 import { PagePool } from './layouts/page-pool.js';
 
@@ -19,22 +20,24 @@ export interface KvCacheOptions {
   readonly pageSize?: number;
   /** Pool size for the paged layout; default: maxTokens in every head of every source layer. */
   readonly poolPages?: number;
+  /** How values are stored (policies.md §10): f32 (default), f16, bf16, int8 blocks, kivi4, kivi2. */
+  readonly kvDtype?: KvDtype;
+  /** KIVI group size G (default 32) and full-precision residual R (default 128, R % G == 0). */
+  readonly kivi?: { readonly group?: number; readonly residual?: number };
 }
 
 export interface CacheStats {
-  /** Bytes of the K/V values of the tokens held (exact: tokens x 2 x headDim x bytes per value). */
+  /** Bytes of the K/V of the tokens held, exact per policies.md §13 (scales, KIVI groups and residual included). */
   readonly bytesUsed: number;
   /** Bytes of the pages the cache holds (>= bytesUsed: page padding, preallocation). */
   readonly bytesReserved: number;
-  /** Bytes of the backing pool (what the backend allocated). */
+  /** Bytes the backend allocated for this cache (the pool, plus KIVI's residual rings). */
   readonly bytesAllocated: number;
-  /** Bytes one token costs across every source layer and KV head. */
+  /** Bytes one token costs across every source layer and KV head (steady state: KIVI residual excluded). */
   readonly bytesPerToken: number;
   /** Tokens held by each KV head of each model layer ([layer][kvHead]; sharing layers report their source). */
   readonly tokensHeld: number[][];
 }
-
-const F32_BYTES = 4;
 
 /** The owner of all K/V memory of one sequence; backends read it through `view(layer)`. */
 export class KvCache implements Disposable {
@@ -43,6 +46,8 @@ export class KvCache implements Disposable {
   readonly headDim: number;
   readonly kvSource: readonly number[];
   readonly layout: CacheLayoutKind;
+  readonly kvDtype: KvDtype;
+  readonly #kivi: { readonly group?: number; readonly residual?: number } | undefined;
   readonly #pool: PagePool;
   readonly #layers = new Map<number, LayerKv>();
 
@@ -61,11 +66,19 @@ export class KvCache implements Disposable {
     });
     const sources = this.sourceLayers;
     const paged = this.layout === 'paged';
-    const pageSize = paged ? (opts.pageSize ?? 16) : maxTokens;
+    this.kvDtype = opts.kvDtype ?? 'f32';
+    this.#kivi = opts.kivi;
+    const group = opts.kivi?.group ?? 32;
+    const kivi = kiviBits(this.kvDtype) !== undefined;
+    // KIVI key groups never straddle pages: pages are whole groups (32 tokens by default).
+    const pageSize = paged ? (opts.pageSize ?? (kivi ? group : 16)) : kivi ? Math.ceil(maxTokens / group) * group : maxTokens;
     const pagesPerHead = Math.ceil(maxTokens / pageSize);
     const pages = paged ? (opts.poolPages ?? sources.length * nKvHeads * pagesPerHead) : sources.length * nKvHeads;
-    this.#pool = new PagePool(backend, { pages, pageSize, headDim });
-    for (const s of sources) this.#layers.set(s, new LayerKv(backend, this.#pool, { nKvHeads, capacity: maxTokens, preassign: !paged }));
+    this.#pool = new PagePool(backend, { pages, pageSize, headDim, dtype: this.kvDtype, group });
+    for (const s of sources) {
+      const layer = new LayerKv(backend, this.#pool, { nKvHeads, capacity: maxTokens, preassign: !paged, ...(opts.kivi?.residual ? { residual: opts.kivi.residual } : {}) });
+      this.#layers.set(s, layer);
+    }
   }
 
   /** Layers that own K/V, ascending. */
@@ -91,27 +104,32 @@ export class KvCache implements Disposable {
   /** Append K/V rows ([m, nKvHeads * headDim], RoPE applied) of an owning layer at the given positions. */
   write(backend: Backend, layer: number, positions: Int32Array, k: Tensor, v: Tensor): void {
     if (!this.owns(layer)) throw new InvalidArgumentError(`layer ${layer} reads layer ${this.kvSource[layer]}'s cache and cannot write`);
-    const kv = this.layer(layer);
-    backend.kvWrite(kv.view.k, kv.view.v, kv.appendSlots(positions), k, v);
+    void backend; // the layer writes through the backend it was built with
+    this.layer(layer).append(positions, k, v);
   }
 
   get bytesPerToken(): number {
-    return this.sourceLayers.length * 2 * this.nKvHeads * this.headDim * F32_BYTES;
+    return bytesPerToken({ kvSource: this.kvSource, nKvHeads: this.nKvHeads, headDim: this.headDim, kvDtype: this.kvDtype, ...(this.#kivi ? { kivi: this.#kivi } : {}) });
   }
 
   stats(): CacheStats {
-    let held = 0;
+    let used = 0;
     let pages = 0;
+    let own = 0;
     for (const kv of this.#layers.values()) {
-      for (const n of kv.lengths) held += n;
+      used += kv.bytesUsed();
       pages += kv.pagesInUse;
+      own += kv.ownBytes;
     }
     return {
-      bytesUsed: held * 2 * this.headDim * F32_BYTES,
-      bytesReserved: pages * this.#pool.bytesPerPage,
-      bytesAllocated: this.#pool.totalPages * this.#pool.bytesPerPage,
+      bytesUsed: used,
+      bytesReserved: pages * this.#pool.bytesPerPage + own,
+      bytesAllocated: this.#pool.totalPages * this.#pool.bytesPerPage + own,
       bytesPerToken: this.bytesPerToken,
-      tokensHeld: this.kvSource.map((_, l) => Array.from(this.layer(l).lengths)),
+      tokensHeld: this.kvSource.map((_, l) => {
+        const kv = this.layer(l);
+        return Array.from({ length: this.nKvHeads }, (_, h) => kv.held(h));
+      }),
     };
   }
 
@@ -121,6 +139,7 @@ export class KvCache implements Disposable {
   }
 
   dispose(): void {
+    for (const kv of this.#layers.values()) kv.dispose();
     this.#pool.dispose();
   }
 

@@ -172,15 +172,16 @@ export class PolicyRunner implements Disposable {
         const cols = await this.#backend.read(this.#columns.get(l)!);
         const scores = this.#scores.get(l)!;
         for (let h = 0; h < kv.nKvHeads; h++) {
-          const len = kv.lengths[h]!;
-          const reduced = reduceHead(cols, this.#nHeads, kv.nKvHeads, h, cap, len, this.policy.gqa);
-          h2oAccumulate(scores[h]!.subarray(0, len), reduced);
+          const slots = kv.liveSlots(h);
+          const reduced = reduceHead(cols, this.#nHeads, kv.nKvHeads, h, cap, slots, this.policy.gqa);
+          h2oAccumulate(scores[h]!.subarray(0, slots.length), reduced);
         }
       } else {
         const rows = await this.#backend.read(this.#window.get(l)!);
-        const len = kv.lengths[0]!;
+        const slots = kv.liveSlots(0);
+        const len = slots.length;
         const packed = new Float64Array(this.#nHeads * len);
-        for (let q = 0; q < this.#nHeads; q++) for (let j = 0; j < len; j++) packed[q * len + j] = rows[q * cap + j]!;
+        for (let q = 0; q < this.#nHeads; q++) for (let j = 0; j < len; j++) packed[q * len + j] = rows[q * cap + slots[j]!]!;
         const mean = meanOverHeads(packed, this.#nHeads, len);
         const s = this.#scoreRows(l, 1)[0]!;
         s.set(mean);
@@ -230,7 +231,7 @@ export class PolicyRunner implements Disposable {
     }
     if (this.#decoded % this.#interval! !== 0) return undefined;
     const B = this.#budget!;
-    const held = Math.max(...layers.flatMap((l) => Array.from(this.#cache.layer(l).lengths)));
+    const held = Math.max(...layers.flatMap((l) => Array.from({ length: this.#cache.nKvHeads }, (_, h) => this.#cache.layer(l).held(h))));
     // Heads may be ragged (Ada-KV, PyramidKV): right-align every head on the newest token, so the
     // window is the last w entries everywhere, and pad the front with zero scores (never preferred).
     const stats: PrefillStats[] = layers.map((l) => {
@@ -240,32 +241,32 @@ export class PolicyRunner implements Disposable {
       const g = this.#nHeads / kv.nKvHeads;
       const windowSums = new Float64Array(this.#nHeads * held);
       for (let q = 0; q < this.#nHeads; q++) {
-        const len = kv.lengths[Math.floor(q / g)]!;
-        for (let j = 0; j < len; j++) windowSums[q * held + held - len + j] = acc[q * cap + j]!;
+        const slots = kv.liveSlots(Math.floor(q / g));
+        for (let j = 0; j < slots.length; j++) windowSums[q * held + held - slots.length + j] = acc[q * cap + slots[j]!]!;
       }
       return { n: held, nHeads: this.#nHeads, nKvHeads: kv.nKvHeads, windowSums };
     });
     this.#recent.clear();
     const selection = selectPrefill(this.policy, stats, { tokens: B });
-    const report = this.#apply(selection, stats, held, 'decode', (l, h, i) => i - (held - this.#cache.layer(l).lengths[h]!));
+    const report = this.#apply(selection, stats, held, 'decode', (l, h, i) => i - (held - this.#cache.layer(l).held(h)));
     return report;
   }
 
-  /** Compact every layer and head to the kept entries; `slotOf` maps a selected index to a logical slot (< 0: padding). */
+  /** Compact every layer and head to the kept entries; `liveIndex` maps a selected index to a live token (< 0: padding). */
   #apply(
     selection: ReturnType<typeof selectPrefill>,
     stats: readonly PrefillStats[],
     n: number,
     phase: Phase,
-    slotOf: (layer: number, head: number, index: number) => number,
+    liveIndex: (layer: number, head: number, index: number) => number,
   ): CompressionReport {
     const layers = this.#cache.sourceLayers;
-    const perHeadToken = this.#cache.bytesPerToken / (layers.length * this.#cache.nKvHeads);
     const reports = selection.report.map((r, i) => {
       const l = layers[i]!;
       const kv = this.#cache.layer(l);
-      const before = Array.from(kv.lengths);
-      selection.kept[i]!.forEach((keep, h) => kv.retain(h, keep.map((p) => slotOf(l, h, p)).filter((j) => j >= 0)));
+      const before = Array.from({ length: kv.nKvHeads }, (_, h) => kv.held(h));
+      const bytesBefore = kv.bytesUsed();
+      selection.kept[i]!.forEach((keep, h) => kv.retain(h, keep.map((p) => liveIndex(l, h, p)).filter((j) => j >= 0)));
       if (this.policy.kind === 'h2o') {
         const full = h2oPrefillScores(stats[i]!, this.policy);
         this.#scores.set(l, selection.kept[i]!.map((keep, h) => {
@@ -274,9 +275,8 @@ export class PolicyRunner implements Disposable {
           return row;
         }));
       }
-      const heads = before.map((b, h) => ({ kvHead: h, before: b, after: kv.lengths[h]! }));
-      const freed = heads.reduce((s, h) => s + (h.before - h.after), 0) * perHeadToken;
-      return { ...r, heads, layer: l, bytesFreed: freed };
+      const heads = before.map((b, h) => ({ kvHead: h, before: b, after: kv.held(h) }));
+      return { ...r, heads, layer: l, bytesFreed: bytesBefore - kv.bytesUsed() };
     });
     const report: CompressionReport = { phase, budget: this.#budget!, layers: reports };
     this.#reports.push(report);
@@ -321,11 +321,12 @@ function packRows(rows: Float32Array, nHeads: number, cap: number, n: number): F
   return out;
 }
 
-/** Mean over the query heads of KV head `kvHead` of one step's attention, for its `len` held slots. */
-function reduceHead(rows: Float32Array, nHeads: number, nKvHeads: number, kvHead: number, cap: number, len: number, mode: GqaReduce): Float64Array {
+/** Reduction over the query heads of KV head `kvHead` of one step's attention, at its live slots. */
+function reduceHead(rows: Float32Array, nHeads: number, nKvHeads: number, kvHead: number, cap: number, slots: Int32Array, mode: GqaReduce): Float64Array {
   const g = nHeads / nKvHeads;
+  const len = slots.length;
   const packed = new Float64Array(g * len);
-  for (let q = 0; q < g; q++) for (let j = 0; j < len; j++) packed[q * len + j] = rows[(kvHead * g + q) * cap + j]!;
+  for (let q = 0; q < g; q++) for (let j = 0; j < len; j++) packed[q * len + j] = rows[(kvHead * g + q) * cap + slots[j]!]!;
   return gqaReduce(packed, g, 1, len, mode);
 }
 

@@ -1,6 +1,6 @@
 import type { CacheLayoutKind, CachePolicyOptions, CacheStats, CompressionReport } from '@kvkit/cache';
 import { KvCache, PolicyRunner } from '@kvkit/cache';
-import type { RopeOptions } from '@kvkit/tensor';
+import type { KvDtype, RopeOptions } from '@kvkit/tensor';
 import { InvalidArgumentError } from '@kvkit/tensor';
 import { Activations } from './activations.js';
 import { ContextOverflowError } from './errors.js';
@@ -17,6 +17,10 @@ export interface SessionOptions {
   readonly maxTokens?: number;
   /** Which tokens to keep and the budget (default: keep everything). Uses the paged layout unless told otherwise. */
   readonly policy?: CachePolicyOptions;
+  /** How the cache stores K/V: f32 (default), f16, bf16, int8 blocks, kivi4, kivi2 (policies.md §10). */
+  readonly kvDtype?: KvDtype;
+  /** KIVI group size and full-precision residual (defaults 32 and 128). */
+  readonly kivi?: { readonly group?: number; readonly residual?: number };
 }
 
 /** One sequence being decoded: its tokens, its KV cache and the scratch of its forward passes. */
@@ -45,6 +49,8 @@ export class Session implements Disposable {
       maxTokens: this.maxTokens,
       ...(opts.layout ? { layout: opts.layout } : opts.policy || c.slidingWindow?.some((w) => w != null) ? { layout: 'paged' as const } : {}),
       ...(opts.pageSize ? { pageSize: opts.pageSize } : {}),
+      ...(opts.kvDtype ? { kvDtype: opts.kvDtype } : {}),
+      ...(opts.kivi ? { kivi: opts.kivi } : {}),
     });
     if (opts.policy && this.mode === 'recompute') throw new InvalidArgumentError('a cache policy needs a cache: drop recompute mode or the policy');
     this.#policy = opts.policy ? new PolicyRunner(model.backend, this.cache, c.nHeads, opts.policy) : undefined;

@@ -1,4 +1,5 @@
 import type { DType } from './dtype.js';
+import type { KvFormat } from './kv-format.js';
 import type { KvView } from './kv-view.js';
 import type { Tensor } from './tensor.js';
 
@@ -60,12 +61,18 @@ export interface Backend extends Disposable {
   /** In-place softmax over the last dim. */
   softmax(x: Tensor): void;
   /**
-   * Write new keys/values x[m, nKvHeads * headDim] into pool slots: token i of head h goes to pool slot
-   * `slots[i * nKvHeads + h]`.
+   * Write new keys/values x[m, nKvHeads * headDim] into rows of `k`/`v`: token i of head h goes to row
+   * `slots[i * nKvHeads + h]`, encoded as the rows' dtype (f32, f16, bf16) or as int8 blocks when
+   * `format` is int8 (u8 rows of `int8Layout(d).slotBytes`).
    */
-  kvWrite(k: Tensor, v: Tensor, slots: Int32Array, newK: Tensor, newV: Tensor): void;
-  /** Copy pool slots `from[i]` to `to[i]` in K and V, in order (compaction after eviction). */
+  kvWrite(k: Tensor, v: Tensor, slots: Int32Array, newK: Tensor, newV: Tensor, format?: KvFormat): void;
+  /** Copy rows `from[i]` to `to[i]` of K and V, in order (compaction after eviction; any row format). */
   kvMove(k: Tensor, v: Tensor, from: Int32Array, to: Int32Array): void;
+  /**
+   * KIVI: quantise logical slots [start, start + count) of KV head `head` from the f16 residual ring
+   * into the pools: keys as count / group per-channel groups, or values token by token.
+   */
+  kvQuantize?(view: KvView, head: number, start: number, count: number, part: 'key' | 'value'): void;
   /** out[m, nHeads * headDim] = softmax(q · K^T * scale, causal by position) · V over the cache view. */
   attention(out: Tensor, q: Tensor, queryPositions: Int32Array, view: KvView, opts: AttentionOptions): void;
 }

@@ -1,9 +1,12 @@
 import { InvalidArgumentError, UnsupportedDTypeError } from './errors.js';
 
-/** Storage types. q8_0/q4_0 are GGUF's 32-value blocks (for weights, row-major along the last dim). */
-export type DType = 'f32' | 'f16' | 'bf16' | 'q8_0' | 'q4_0';
+/**
+ * Storage types. q8_0/q4_0 are GGUF's 32-value blocks (for weights, row-major along the last dim);
+ * u8 is raw bytes (packed quantised KV pages, whose layout the cache format describes).
+ */
+export type DType = 'f32' | 'f16' | 'bf16' | 'q8_0' | 'q4_0' | 'u8';
 
-export const DTYPES: readonly DType[] = ['f32', 'f16', 'bf16', 'q8_0', 'q4_0'];
+export const DTYPES: readonly DType[] = ['f32', 'f16', 'bf16', 'q8_0', 'q4_0', 'u8'];
 
 /** Values per block and bytes per block of each dtype. */
 export function blockInfo(dtype: DType): { values: number; bytes: number } {
@@ -17,6 +20,8 @@ export function blockInfo(dtype: DType): { values: number; bytes: number } {
       return { values: 32, bytes: 34 };
     case 'q4_0':
       return { values: 32, bytes: 18 };
+    case 'u8':
+      return { values: 1, bytes: 1 };
     default:
       throw new UnsupportedDTypeError(`unknown dtype ${String(dtype satisfies never)}`);
   }

@@ -8,3 +8,4 @@ export { quantizeQ8_0, dequantizeQ8_0, Q8_0_BLOCK, Q8_0_BYTES } from './quant/q8
 export { quantizeQ4_0, dequantizeQ4_0, Q4_0_BLOCK, Q4_0_BYTES } from './quant/q4_0.js';
 export { encode, decode } from './quant/codec.js';
 export { CpuBackend } from './cpu/cpu-backend.js';
+export * from './kv-format.js';

@@ -1,3 +1,4 @@
+import type { KvFormat } from './kv-format.js';
 import type { Tensor } from './tensor.js';
 
 /**
@@ -20,8 +21,10 @@ export interface KvView {
   readonly pageTable: Int32Array;
   /** `[nKvHeads]`: tokens held by each head (ragged when a policy keeps different counts per head). */
   readonly lengths: Int32Array;
-  /** `[nKvHeads * pagesPerHead * pageSize]`: absolute position of each logical slot. */
+  /** `[nKvHeads * pagesPerHead * pageSize]`: absolute position of each logical slot (DEAD_POSITION: evicted). */
   readonly positions: Int32Array;
+  /** Storage format of the pools (default f32: `k`, `v` are f32 `[slots, headDim]`). */
+  readonly format?: KvFormat;
 }
 
 /** Logical slot capacity per head of a view. */

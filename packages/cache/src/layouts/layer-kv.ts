@@ -1,12 +1,24 @@
-import type { Backend, KvView } from '@kvkit/tensor';
-import { InvalidArgumentError } from '@kvkit/tensor';
+import type { Backend, KiviFormat, KvFormat, KvView, Tensor } from '@kvkit/tensor';
+import { checkKivi, DEAD_POSITION, InvalidArgumentError, int8Layout, kiviBits, kiviCodeBytes, kiviValueGroups, UnsupportedDTypeError } from '@kvkit/tensor';
 import { CacheFullError } from '../cache-errors.js';
 import type { PagePool } from './page-pool.js';
 
+export interface LayerKvOptions {
+  readonly nKvHeads: number;
+  readonly capacity: number;
+  /** Contiguous layouts take every page up front and keep them; paged layouts take and return pages. */
+  readonly preassign: boolean;
+  /** KIVI: newest tokens kept in f16 (default 128, a multiple of the pool's group). */
+  readonly residual?: number;
+}
+
 /**
  * K/V of one cache-owning layer, stored per KV head in pool pages. Each head has its own page table
- * and length, so heads can hold different numbers of tokens (ragged per-head budgets), and eviction
- * compacts a head in place and returns its tail pages to the pool.
+ * and length, so heads can hold different numbers of tokens (ragged per-head budgets). Eviction
+ * compacts a head in place and returns its tail pages to the pool — except under KIVI, whose keys are
+ * quantised per channel across groups of tokens: there an evicted token becomes a hole (masked by
+ * `DEAD_POSITION`) and a page goes back to the pool once all of it is dead, so no group is ever
+ * requantised. Callers index tokens by *live index* (holes skipped): `positionsOf`, `retain`.
  */
 export class LayerKv {
   readonly nKvHeads: number;
@@ -16,10 +28,11 @@ export class LayerKv {
   readonly view: KvView;
   readonly #pool: PagePool;
   readonly #backend: Backend;
-  /** Contiguous layouts keep their preassigned pages for life; paged layouts give tail pages back. */
   readonly #releasePages: boolean;
+  readonly #kivi: KiviFormat | undefined;
+  readonly #int8: boolean;
 
-  constructor(backend: Backend, pool: PagePool, opts: { nKvHeads: number; capacity: number; preassign: boolean }) {
+  constructor(backend: Backend, pool: PagePool, opts: LayerKvOptions) {
     const { nKvHeads, capacity } = opts;
     if (!(nKvHeads > 0 && capacity > 0)) throw new InvalidArgumentError(`layer cache needs heads > 0 and capacity > 0, got ${nKvHeads}, ${capacity}`);
     this.#backend = backend;
@@ -28,6 +41,27 @@ export class LayerKv {
     this.nKvHeads = nKvHeads;
     this.capacity = capacity;
     this.pagesPerHead = Math.ceil(capacity / pool.pageSize);
+    const bits = kiviBits(pool.dtype);
+    let format: KvFormat = { kind: pool.dtype === 'int8' ? 'int8' : (pool.dtype as 'f32' | 'f16' | 'bf16') };
+    if (bits) {
+      if (!backend.kvQuantize) throw new UnsupportedDTypeError(`backend '${backend.name}' cannot store KIVI caches (no kvQuantize)`);
+      const residual = opts.residual ?? 128;
+      checkKivi(pool.headDim, bits, pool.group, residual, pool.pageSize);
+      format = {
+        kind: 'kivi',
+        bits,
+        group: pool.group,
+        residual,
+        keyParams: pool.keyParams!,
+        residualK: backend.tensor('f16', [nKvHeads * residual, pool.headDim]),
+        residualV: backend.tensor('f16', [nKvHeads * residual, pool.headDim]),
+        keyQuantized: new Int32Array(nKvHeads),
+        valueQuantized: new Int32Array(nKvHeads),
+        ringBase: new Int32Array(nKvHeads),
+      };
+      this.#kivi = format;
+    }
+    this.#int8 = pool.dtype === 'int8';
     const pageTable = new Int32Array(nKvHeads * this.pagesPerHead).fill(-1);
     this.view = {
       k: pool.k,
@@ -39,12 +73,19 @@ export class LayerKv {
       pageTable,
       lengths: new Int32Array(nKvHeads),
       positions: new Int32Array(nKvHeads * this.pagesPerHead * pool.pageSize),
+      format,
     };
     if (opts.preassign) for (let i = 0; i < pageTable.length; i++) pageTable[i] = pool.alloc();
   }
 
+  /** Logical slots per head, holes included (what attention iterates). */
   get lengths(): Int32Array {
     return this.view.lengths;
+  }
+
+  /** Logical slots per head including page padding (the stride of `positions` and of attention stats). */
+  get capacitySlots(): number {
+    return this.pagesPerHead * this.view.pageSize;
   }
 
   /** Pool pages this layer holds now. */
@@ -54,45 +95,32 @@ export class LayerKv {
     return n;
   }
 
-  /**
-   * Reserve one slot per head for each new token at `positions` and return the pool slots
-   * (`[token][head]`) that `backend.kvWrite` fills.
-   */
-  appendSlots(positions: Int32Array): Int32Array {
-    const { lengths, pageTable, pageSize } = this.view;
-    const m = positions.length;
-    for (let h = 0; h < this.nKvHeads; h++) {
-      if (lengths[h]! + m > this.capacity) {
-        throw new CacheFullError(`KV head ${h} holds ${lengths[h]} of ${this.capacity} tokens; cannot append ${m}`);
-      }
-    }
-    // Check the pool before touching anything, so a failed append leaves every head as it was.
-    let newPages = 0;
-    for (let h = 0; h < this.nKvHeads; h++) {
-      for (let p = Math.floor(lengths[h]! / pageSize); p <= Math.floor((lengths[h]! + m - 1) / pageSize); p++) {
-        if (pageTable[h * this.pagesPerHead + p]! < 0) newPages++;
-      }
-    }
-    if (newPages > this.#pool.freePages) {
-      throw new CacheFullError(`KV page pool exhausted: ${m} tokens need ${newPages} pages, ${this.#pool.freePages} free`);
-    }
-    const slots = new Int32Array(m * this.nKvHeads);
-    for (let h = 0; h < this.nKvHeads; h++) {
-      for (let i = 0; i < m; i++) {
-        const j = lengths[h]!;
-        const pt = h * this.pagesPerHead + Math.floor(j / pageSize);
-        if (pageTable[pt]! < 0) pageTable[pt] = this.#pool.alloc();
-        slots[i * this.nKvHeads + h] = pageTable[pt]! * pageSize + (j % pageSize);
-        this.view.positions[h * this.capacitySlots + j] = positions[i]!;
-        lengths[h] = j + 1;
-      }
-    }
-    return slots;
+  /** Tokens head h holds (holes excluded). */
+  held(h: number): number {
+    if (!this.#kivi) return this.view.lengths[h]!;
+    let n = 0;
+    for (const p of this.#rawPositions(h)) if (p !== DEAD_POSITION) n++;
+    return n;
   }
 
-  /** Logical slots per head including page padding (the stride of `positions` and of attention stats). */
-  get capacitySlots(): number {
-    return this.pagesPerHead * this.view.pageSize;
+  /** Logical slot of each live token of head h, ascending. */
+  liveSlots(h: number): Int32Array {
+    const raw = this.#rawPositions(h);
+    if (!this.#kivi) return Int32Array.from({ length: raw.length }, (_, i) => i);
+    const out: number[] = [];
+    raw.forEach((p, j) => p !== DEAD_POSITION && out.push(j));
+    return Int32Array.from(out);
+  }
+
+  /** Positions of the live tokens of head h, in logical order. */
+  positionsOf(h: number): Int32Array {
+    const raw = this.#rawPositions(h);
+    return this.#kivi ? raw.filter((p) => p !== DEAD_POSITION) : raw;
+  }
+
+  #rawPositions(h: number): Int32Array {
+    const base = h * this.capacitySlots;
+    return this.view.positions.subarray(base, base + this.view.lengths[h]!);
   }
 
   /** Pool slot of logical slot j of head h. */
@@ -101,27 +129,112 @@ export class LayerKv {
     return pageTable[h * this.pagesPerHead + Math.floor(j / pageSize)]! * pageSize + (j % pageSize);
   }
 
-  /** Positions held by head h, in logical slot order. */
-  positionsOf(h: number): Int32Array {
-    const base = h * this.capacitySlots;
-    return this.view.positions.subarray(base, base + this.view.lengths[h]!);
+  /**
+   * Append K/V rows ([m, nKvHeads * headDim], f32) at `positions` to every head: encoded into the
+   * pools (f32/f16/bf16/int8), or into KIVI's f16 residual rings, which are quantised into the
+   * pools as they fill (keys a residual block at a time, values one token at a time).
+   */
+  append(positions: Int32Array, k: Tensor, v: Tensor): void {
+    const m = positions.length;
+    const kivi = this.#kivi;
+    if (!kivi) {
+      const slots = this.#reserve(positions);
+      this.#backend.kvWrite(this.view.k, this.view.v, slots, k, v, this.#int8 ? { kind: 'int8' } : undefined);
+      return;
+    }
+    this.#reserveCheck(m);
+    const R = kivi.residual;
+    const width = this.nKvHeads * this.view.headDim;
+    // Write in pieces no larger than the room left in the key ring, so no ring row is overwritten
+    // before it is quantised.
+    for (let i0 = 0; i0 < m; ) {
+      const room = Math.min(...Array.from(kivi.keyQuantized, (kq, h) => R - (this.view.lengths[h]! - kq)));
+      const s = Math.min(m - i0, room);
+      for (let h = 0; h < this.nKvHeads; h++) {
+        const over = this.view.lengths[h]! + s - kivi.valueQuantized[h]! - R;
+        if (over > 0) this.#quantize(h, kivi.valueQuantized[h]!, over, 'value');
+      }
+      const sub = positions.subarray(i0, i0 + s);
+      const rows = this.#reserve(sub, true);
+      if (s === m) this.#backend.kvWrite(kivi.residualK, kivi.residualV, rows, k, v);
+      else {
+        using ks = this.#backend.tensor('f32', [s, width]);
+        using vs = this.#backend.tensor('f32', [s, width]);
+        this.#backend.copy(ks, k, s * width, i0 * width, 0);
+        this.#backend.copy(vs, v, s * width, i0 * width, 0);
+        this.#backend.kvWrite(kivi.residualK, kivi.residualV, rows, ks, vs);
+      }
+      for (let h = 0; h < this.nKvHeads; h++) {
+        if (this.view.lengths[h]! - kivi.keyQuantized[h]! === R) this.#quantize(h, kivi.keyQuantized[h]!, R, 'key');
+      }
+      i0 += s;
+    }
+  }
+
+  #quantize(h: number, start: number, count: number, part: 'key' | 'value'): void {
+    this.#backend.kvQuantize!(this.view, h, start, count, part);
+    const kivi = this.#kivi!;
+    if (part === 'key') kivi.keyQuantized[h]! += count;
+    else kivi.valueQuantized[h]! += count;
+  }
+
+  /** Checks capacity and pool room for m more tokens in every head before anything changes. */
+  #reserveCheck(m: number): void {
+    const { lengths, pageTable, pageSize } = this.view;
+    let newPages = 0;
+    for (let h = 0; h < this.nKvHeads; h++) {
+      if (lengths[h]! + m > this.capacity) {
+        throw new CacheFullError(`KV head ${h} holds ${lengths[h]} of ${this.capacity} slots; cannot append ${m}`);
+      }
+      for (let p = Math.floor(lengths[h]! / pageSize); p <= Math.floor((lengths[h]! + m - 1) / pageSize); p++) {
+        if (pageTable[h * this.pagesPerHead + p]! < 0) newPages++;
+      }
+    }
+    if (newPages > this.#pool.freePages) {
+      throw new CacheFullError(`KV page pool exhausted: ${m} tokens need ${newPages} pages, ${this.#pool.freePages} free`);
+    }
+  }
+
+  /** Take the next logical slot of every head for each token; returns pool slots, or ring rows for KIVI. */
+  #reserve(positions: Int32Array, ring = false): Int32Array {
+    const { lengths, pageTable, pageSize } = this.view;
+    const m = positions.length;
+    if (!ring) this.#reserveCheck(m);
+    const slots = new Int32Array(m * this.nKvHeads);
+    for (let h = 0; h < this.nKvHeads; h++) {
+      for (let i = 0; i < m; i++) {
+        const j = lengths[h]!;
+        const pt = h * this.pagesPerHead + Math.floor(j / pageSize);
+        if (pageTable[pt]! < 0) pageTable[pt] = this.#pool.alloc();
+        const R = this.#kivi?.residual ?? 0;
+        slots[i * this.nKvHeads + h] = ring ? h * R + ((j + this.#kivi!.ringBase[h]!) % R) : pageTable[pt]! * pageSize + (j % pageSize);
+        this.view.positions[h * this.capacitySlots + j] = positions[i]!;
+        lengths[h] = j + 1;
+      }
+    }
+    return slots;
   }
 
   /**
-   * Keep only the logical slots `keep` (strictly ascending) of head h: they move down to slots
-   * 0..keep.length-1 in order, and pages past the new length go back to the pool (paged layout).
+   * Keep only the live tokens `keep` (live indices, strictly ascending) of head h. Row formats move
+   * the kept rows down and return tail pages; KIVI marks the others dead and returns pages that are
+   * entirely dead and quantised.
    */
   retain(h: number, keep: ArrayLike<number>): void {
-    const len = this.view.lengths[h]!;
+    const live = this.liveSlots(h);
+    for (let i = 0; i < keep.length; i++) {
+      const j = keep[i]!;
+      if (!(Number.isInteger(j) && j >= 0 && j < live.length) || (i > 0 && j <= keep[i - 1]!)) {
+        throw new InvalidArgumentError(`retain: tokens to keep must be ascending live indices below ${live.length}, got ${j} at ${i}`);
+      }
+    }
+    if (this.#kivi) return this.#retainWithHoles(h, keep, live);
     const from: number[] = [];
     const to: number[] = [];
     const pos = this.view.positions;
     const base = h * this.capacitySlots;
     for (let i = 0; i < keep.length; i++) {
       const j = keep[i]!;
-      if (!(j >= 0 && j < len) || (i > 0 && j <= keep[i - 1]!)) {
-        throw new InvalidArgumentError(`retain: slots to keep must be ascending and below ${len}, got ${j} at ${i}`);
-      }
       if (j !== i) {
         from.push(this.slotOf(h, j));
         to.push(this.slotOf(h, i));
@@ -133,10 +246,78 @@ export class LayerKv {
     if (this.#releasePages) this.#releaseTail(h);
   }
 
+  #retainWithHoles(h: number, keep: ArrayLike<number>, live: Int32Array): void {
+    const kivi = this.#kivi!;
+    const { pageSize: ps, pageTable, positions } = this.view;
+    const base = h * this.capacitySlots;
+    const kept = new Set(Array.from(keep, (i) => live[i]!));
+    for (const j of live) if (!kept.has(j)) positions[base + j] = DEAD_POSITION;
+    if (!this.#releasePages) return;
+    // Drop whole dead pages of the quantised region; later pages shift down one page in logical order.
+    const quantized = Math.min(kivi.keyQuantized[h]!, kivi.valueQuantized[h]!);
+    for (let p = Math.floor(quantized / ps) - 1; p >= 0; p--) {
+      let dead = true;
+      for (let j = p * ps; j < (p + 1) * ps && dead; j++) dead = positions[base + j] === DEAD_POSITION;
+      if (!dead) continue;
+      const row = h * this.pagesPerHead;
+      this.#pool.release(pageTable[row + p]!);
+      pageTable.copyWithin(row + p, row + p + 1, row + this.pagesPerHead);
+      pageTable[row + this.pagesPerHead - 1] = -1;
+      positions.copyWithin(base + p * ps, base + (p + 1) * ps, base + this.capacitySlots);
+      this.view.lengths[h]! -= ps;
+      kivi.keyQuantized[h]! -= ps;
+      kivi.valueQuantized[h]! -= ps;
+      kivi.ringBase[h] = (kivi.ringBase[h]! + ps) % kivi.residual;
+    }
+  }
+
+  /** Exact bytes of the values held (policies.md §13): live rows, KIVI group parameters in use and residual rows. */
+  bytesUsed(): number {
+    const d = this.view.headDim;
+    const pool = this.#pool;
+    const kivi = this.#kivi;
+    let total = 0;
+    for (let h = 0; h < this.nKvHeads; h++) {
+      if (!kivi) {
+        const row = pool.dtype === 'int8' ? int8Layout(d).slotBytes : pool.dtype === 'f32' ? 4 * d : 2 * d;
+        total += 2 * row * this.view.lengths[h]!;
+        continue;
+      }
+      const codes = kiviCodeBytes(d, kivi.bits);
+      const raw = this.#rawPositions(h);
+      const groups = new Set<number>();
+      raw.forEach((p, j) => {
+        if (p === DEAD_POSITION) return;
+        if (j < kivi.keyQuantized[h]!) {
+          total += codes;
+          groups.add(Math.floor(j / kivi.group));
+        } else total += 2 * d;
+        total += j < kivi.valueQuantized[h]! ? codes + 4 * kiviValueGroups(d, kivi.group) : 2 * d;
+      });
+      total += groups.size * 4 * d;
+    }
+    return total;
+  }
+
+  /** Bytes this layer has taken beyond the shared pool (KIVI's residual rings). */
+  get ownBytes(): number {
+    return this.#kivi ? this.#kivi.residualK.byteLength + this.#kivi.residualV.byteLength : 0;
+  }
+
   /** Drop every token (pages go back to the pool in the paged layout). */
   clear(): void {
     this.view.lengths.fill(0);
+    if (this.#kivi) {
+      this.#kivi.keyQuantized.fill(0);
+      this.#kivi.valueQuantized.fill(0);
+      this.#kivi.ringBase.fill(0);
+    }
     if (this.#releasePages) for (let h = 0; h < this.nKvHeads; h++) this.#releaseTail(h);
+  }
+
+  dispose(): void {
+    this.#kivi?.residualK.dispose();
+    this.#kivi?.residualV.dispose();
   }
 
   #releaseTail(h: number): void {

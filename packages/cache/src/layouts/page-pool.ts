@@ -1,30 +1,62 @@
-import type { Backend, Tensor } from '@kvkit/tensor';
-import { InvalidArgumentError } from '@kvkit/tensor';
+import type { Backend, KvDtype, Tensor } from '@kvkit/tensor';
+import { InvalidArgumentError, int8Layout, kiviBits, kiviCodeBytes, kiviValueGroups } from '@kvkit/tensor';
 import { CacheFullError } from '../cache-errors.js';
 
 /**
  * Fixed pool of K/V pages shared by every layer and KV head of a cache. A page holds `pageSize`
- * tokens of one head (`pageSize * headDim` values for K and as many for V). Pages in use are what
- * the cache reserves; releasing a page (eviction, a smaller per-head budget) makes it reusable.
+ * tokens of one head, in the cache's KV dtype: f32/f16/bf16 rows, int8 blocks, or KIVI codes (plus,
+ * for KIVI, the per-channel key parameters of the page's token groups). Pages in use are what the
+ * cache reserves; releasing a page (eviction, a smaller per-head budget) makes it reusable.
  */
 export class PagePool implements Disposable {
   readonly k: Tensor;
   readonly v: Tensor;
+  /** KIVI: per key group of `group` tokens, d x (f16 scale, f16 min). */
+  readonly keyParams: Tensor | undefined;
   readonly pageSize: number;
   readonly headDim: number;
   readonly totalPages: number;
+  readonly dtype: KvDtype;
+  readonly group: number;
+  /** Physical bytes of one page (K, V and key parameters). */
+  readonly bytesPerPage: number;
   readonly #free: number[];
 
-  constructor(backend: Backend, opts: { pages: number; pageSize: number; headDim: number }) {
+  constructor(backend: Backend, opts: { pages: number; pageSize: number; headDim: number; dtype?: KvDtype; group?: number }) {
     const { pages, pageSize, headDim } = opts;
-    for (const [k, v] of Object.entries(opts)) {
+    for (const [k, v] of Object.entries({ pages, pageSize, headDim })) {
       if (!Number.isSafeInteger(v) || v <= 0) throw new InvalidArgumentError(`page pool: ${k} must be a positive integer, got ${v}`);
     }
     this.pageSize = pageSize;
     this.headDim = headDim;
     this.totalPages = pages;
-    this.k = backend.tensor('f32', [pages * pageSize, headDim]);
-    this.v = backend.tensor('f32', [pages * pageSize, headDim]);
+    this.dtype = opts.dtype ?? 'f32';
+    this.group = opts.group ?? 32;
+    const rows = pages * pageSize;
+    const bits = kiviBits(this.dtype);
+    switch (this.dtype) {
+      case 'f32':
+      case 'f16':
+      case 'bf16':
+        this.k = backend.tensor(this.dtype, [rows, headDim]);
+        this.v = backend.tensor(this.dtype, [rows, headDim]);
+        break;
+      case 'int8':
+        this.k = backend.tensor('u8', [rows, int8Layout(headDim).slotBytes]);
+        this.v = backend.tensor('u8', [rows, int8Layout(headDim).slotBytes]);
+        break;
+      case 'kivi2':
+      case 'kivi4': {
+        const codes = kiviCodeBytes(headDim, bits!);
+        this.k = backend.tensor('u8', [rows, codes]);
+        this.v = backend.tensor('u8', [rows, codes + 4 * kiviValueGroups(headDim, this.group)]);
+        this.keyParams = backend.tensor('u8', [rows / this.group, 4 * headDim]);
+        break;
+      }
+      default:
+        throw new InvalidArgumentError(`unknown KV dtype ${String(this.dtype satisfies never)}`);
+    }
+    this.bytesPerPage = (this.k.byteLength + this.v.byteLength + (this.keyParams?.byteLength ?? 0)) / pages;
     // Lowest page first, so a fresh cache fills the pool front to back.
     this.#free = Array.from({ length: pages }, (_, i) => pages - 1 - i);
   }
@@ -35,10 +67,6 @@ export class PagePool implements Disposable {
 
   get freePages(): number {
     return this.#free.length;
-  }
-
-  get bytesPerPage(): number {
-    return 2 * this.pageSize * this.headDim * 4;
   }
 
   alloc(): number {
@@ -54,6 +82,7 @@ export class PagePool implements Disposable {
   dispose(): void {
     this.k.dispose();
     this.v.dispose();
+    this.keyParams?.dispose();
   }
 
   [Symbol.dispose](): void {

@@ -3,6 +3,8 @@ import type { DType } from '../dtype.js';
 import { byteSize, numel } from '../dtype.js';
 import { ShapeMismatchError, UnsupportedDTypeError } from '../errors.js';
 import type { KvView } from '../kv-view.js';
+import type { KvFormat } from '../kv-format.js';
+import { kvQuantize } from './kernels/kv-quantize.js';
 import { decode } from '../quant/codec.js';
 import type { Tensor } from '../tensor.js';
 import { asCpu, CpuTensor } from './cpu-tensor.js';
@@ -71,8 +73,11 @@ export class CpuBackend implements Backend {
   softmax(x: Tensor): void {
     softmax(asCpu(x));
   }
-  kvWrite(k: Tensor, v: Tensor, slots: Int32Array, newK: Tensor, newV: Tensor): void {
-    kvWrite(asCpu(k), asCpu(v), slots, asCpu(newK), asCpu(newV));
+  kvWrite(k: Tensor, v: Tensor, slots: Int32Array, newK: Tensor, newV: Tensor, format?: KvFormat): void {
+    kvWrite(asCpu(k), asCpu(v), slots, asCpu(newK), asCpu(newV), format);
+  }
+  kvQuantize(view: KvView, head: number, start: number, count: number, part: 'key' | 'value'): void {
+    kvQuantize(view, head, start, count, part);
   }
   kvMove(k: Tensor, v: Tensor, from: Int32Array, to: Int32Array): void {
     kvMove(asCpu(k), asCpu(v), from, to);

@@ -20,6 +20,8 @@ export function encode(dtype: DType, values: Float32Array): Uint8Array {
       return quantizeQ8_0(values);
     case 'q4_0':
       return quantizeQ4_0(values);
+    case 'u8':
+      return Uint8Array.from(values);
     default:
       return dtype satisfies never;
   }
@@ -47,6 +49,8 @@ export function decode(dtype: DType, bytes: Uint8Array, count: number): Float32A
       return dequantizeQ8_0(src, count);
     case 'q4_0':
       return dequantizeQ4_0(src, count);
+    case 'u8':
+      return Float32Array.from(src);
     default:
       return dtype satisfies never;
   }

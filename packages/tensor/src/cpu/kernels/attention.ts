@@ -6,6 +6,7 @@ import type { KvView } from '../../kv-view.js';
 import { viewCapacity } from '../../kv-view.js';
 import type { CpuTensor } from '../cpu-tensor.js';
 import { asCpu, rowsCols } from '../cpu-tensor.js';
+import { attentionQuantized } from './attention-quantized.js';
 
 export function attention(out: CpuTensor, q: CpuTensor, queryPositions: Int32Array, view: KvView, opts: AttentionOptions): void {
   const { nHeads, scale } = opts;
@@ -15,6 +16,12 @@ export function attention(out: CpuTensor, q: CpuTensor, queryPositions: Int32Arr
     throw new ShapeMismatchError(`attention: q[${m}, ${width}] for ${nHeads} heads of ${d}, out[${out.size}], ${queryPositions.length} positions`);
   }
   if (nHeads % nKvHeads) throw new InvalidArgumentError(`attention: ${nHeads} query heads over ${nKvHeads} KV heads`);
+  if (view.format && view.format.kind !== 'f32') {
+    for (const s of [opts.stats?.columnSums, opts.stats?.windowSums]) {
+      if (s && s.shape.reduce((a, b) => a * b, 1) !== nHeads * viewCapacity(view)) throw new ShapeMismatchError(`attention stats need [${nHeads}, ${viewCapacity(view)}]`);
+    }
+    return attentionQuantized(out, q, queryPositions, view, opts, m);
+  }
   const [poolSlots, kd] = rowsCols(asCpu(view.k));
   const [vSlots, vd] = rowsCols(asCpu(view.v));
   if (kd !== d || vd !== d || vSlots !== poolSlots) {

@@ -1,7 +1,7 @@
 // out[m, n] = x[m, k] · w[n, k]^T. Weight rows are read sequentially; quantised rows are
 // dequantised block by block inside the dot product, never as a whole matrix.
 import { f16Table32 } from '../../f16.js';
-import { ShapeMismatchError } from '../../errors.js';
+import { ShapeMismatchError, UnsupportedDTypeError } from '../../errors.js';
 import type { CpuTensor } from '../cpu-tensor.js';
 import { rowsCols } from '../cpu-tensor.js';
 
@@ -24,6 +24,8 @@ export function matmul(out: CpuTensor, x: CpuTensor, w: CpuTensor): void {
       return matmulQ8_0(o, xs, w.bytes, m, n, k);
     case 'q4_0':
       return matmulQ4_0(o, xs, w.bytes, m, n, k);
+    case 'u8':
+      throw new UnsupportedDTypeError('matmul: raw u8 tensors are not weights');
     default:
       return w.dtype satisfies never;
   }
