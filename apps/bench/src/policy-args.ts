@@ -1,4 +1,6 @@
 import type { BudgetSpec, CachePolicyOptions, PolicyInput, PolicyKind } from '@kvkit/cache';
+import type { KvDtype } from '@kvkit/tensor';
+import { KV_DTYPES } from '@kvkit/tensor';
 import { intArg, numArg, oneOf, UsageError } from './args.js';
 
 export const POLICY_KINDS = ['full', 'window', 'streaming', 'h2o', 'tova', 'snapkv', 'pyramidkv', 'adakv', 'dynamickv'] as const satisfies readonly PolicyKind[];
@@ -19,12 +21,30 @@ export const policyOptions = {
   heavy: { type: 'string' },
   recent: { type: 'string' },
   normalize: { type: 'boolean' },
+  'recompress-interval': { type: 'string' },
 } as const;
+
+/** Options of the cache's storage format (policies.md §10). */
+export const kvDtypeOptions = {
+  'kv-dtype': { type: 'string' },
+  'kivi-group': { type: 'string' },
+  'kivi-residual': { type: 'string' },
+} as const;
+
+export const kvDtypeHelp = `[--kv-dtype f32|f16|bf16|int8|kivi4|kivi2] [--kivi-group 32] [--kivi-residual 128]`;
+
+/** Session options for the storage format given on the command line. */
+export function kvDtypeFromArgs(a: { 'kv-dtype'?: string; 'kivi-group'?: string; 'kivi-residual'?: string }): { kvDtype?: KvDtype; kivi?: { group: number; residual: number } } {
+  const kvDtype = oneOf(a['kv-dtype'], 'kv-dtype', KV_DTYPES, 'f32');
+  const kivi = { group: intArg(a['kivi-group'], 'kivi-group', 32, 1), residual: intArg(a['kivi-residual'], 'kivi-residual', 128, 1) };
+  if (kivi.residual % kivi.group) throw new UsageError(`--kivi-residual (${kivi.residual}) must be a multiple of --kivi-group (${kivi.group})`);
+  return { kvDtype, ...(kvDtype.startsWith('kivi') ? { kivi } : {}) };
+}
 
 export const policyHelp = `[--policy full|window|streaming|h2o|tova|snapkv|pyramidkv|adakv|dynamickv]
                [--budget <tokens> | --ratio <r> | --max-bytes <n>]
                [--window w] [--sinks s] [--kernel k] [--pooling avg|max] [--beta b] [--alpha a] [--r-max r]
-               [--heavy hh] [--recent r] [--normalize]`;
+               [--heavy hh] [--recent r] [--normalize] [--recompress-interval n]`;
 
 type PolicyArgs = { [K in keyof typeof policyOptions]?: (typeof policyOptions)[K]['type'] extends 'boolean' ? boolean : string };
 
@@ -59,6 +79,6 @@ export function policyFromArgs(a: PolicyArgs): CachePolicyOptions | undefined {
   else if (a.budget !== undefined) budget = { budget: intArg(a.budget, 'budget', 0, 0) };
   else if (kind === 'full') budget = { ratio: 1 };
   else throw new UsageError(`--policy ${kind} needs --budget, --ratio or --max-bytes`);
-  // resolvePolicy validates the parameters that do not belong to this policy's kind as well.
-  return { policy: { kind, ...params } as PolicyInput, budget };
+  const recompress = a['recompress-interval'] === undefined ? {} : { recompressInterval: intArg(a['recompress-interval'] as string, 'recompress-interval', 0, 1) };
+  return { policy: { kind, ...params } as PolicyInput, budget, ...recompress };
 }

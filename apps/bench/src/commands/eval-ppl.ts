@@ -5,12 +5,13 @@ import type { SessionOptions } from '@kvkit/runtime';
 import { CpuBackend } from '@kvkit/tensor';
 import { intArg, parse, UsageError } from '../args.js';
 import { openModel } from '../model-source.js';
-import { policyFromArgs, policyHelp, policyOptions } from '../policy-args.js';
+import { kvDtypeFromArgs, kvDtypeHelp, kvDtypeOptions, policyFromArgs, policyHelp, policyOptions } from '../policy-args.js';
 import { TINYSTORIES, textWindows } from '../text-windows.js';
 
 export const evalPplHelp = `kvkit eval ppl [--model <m>] [--data <text file>] [--chars 60000] [--windows 20] [--window-len 512]
                [--prefill N] [--share-layers 1,3] [--compare] [--format text|json]
-               ${policyHelp}`;
+               ${policyHelp}
+               ${kvDtypeHelp}`;
 
 /** Log-softmax in double. */
 function logSoftmax(x: Float32Array): Float64Array {
@@ -39,20 +40,22 @@ export async function evalPplCommand(argv: string[]): Promise<void> {
     compare: { type: 'boolean', default: false },
     format: { type: 'string' },
     ...policyOptions,
+    ...kvDtypeOptions,
   });
   const loaded = await openModel(a.model, a.tokenizer);
   const len = intArg(a['window-len'], 'window-len', Math.min(512, loaded.config.contextLength), 2);
   if (len > loaded.config.contextLength) throw new UsageError(`--window-len ${len} exceeds the context of ${loaded.config.contextLength}`);
   const windows = textWindows(loaded.tokenizer, a.data ?? TINYSTORIES, intArg(a.chars, 'chars', 60000, 1), intArg(a.windows, 'windows', 20, 1), len);
   const policy = policyFromArgs(a);
-  const prefill = intArg(a.prefill, 'prefill', policy ? Math.floor(len / 2) : len - 1, 1);
+  const prefill = intArg(a.prefill, 'prefill', policy || a['kv-dtype'] ? Math.floor(len / 2) : len - 1, 1);
   let variant: LoadedModel = loaded;
   if (a['share-layers']) {
     const layers = a['share-layers'].split(',').map((s) => intArg(s, 'share-layers', 0, 1));
     variant = { ...loaded, config: { ...loaded.config, kvSource: kvSourceTrainingFree(loaded.config.nLayers, layers) } };
   }
   using backend = new CpuBackend();
-  const session: SessionOptions = policy ? { policy } : {};
+  const storage = kvDtypeFromArgs(a);
+  const session: SessionOptions = { ...(policy ? { policy } : {}), ...storage };
   using model = LlamaModel.load(backend, variant);
   let baseline: Float64Array[][] | undefined;
   let base: Awaited<ReturnType<typeof evaluateNll>> | undefined;
@@ -88,6 +91,7 @@ export async function evalPplCommand(argv: string[]): Promise<void> {
     nll: res.nll,
     perplexity: res.perplexity,
     ...(base ? { baseline: { nll: base.nll, perplexity: base.perplexity }, deltaPpl: res.perplexity - base.perplexity, kl: kl / res.tokens, top1Agreement: agree / res.tokens } : {}),
+    kvDtype: storage.kvDtype,
     ...(policy ? { policy: policy.policy.kind, budget: policy.budget } : {}),
     ...(a['share-layers'] ? { kvSource: variant.config.kvSource } : {}),
   };

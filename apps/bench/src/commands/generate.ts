@@ -2,12 +2,13 @@ import { CpuBackend } from '@kvkit/tensor';
 import { LlamaModel } from '@kvkit/runtime';
 import { intArg, numArg, oneOf, parse } from '../args.js';
 import { openModel } from '../model-source.js';
-import { policyFromArgs, policyHelp, policyOptions } from '../policy-args.js';
+import { kvDtypeFromArgs, kvDtypeHelp, kvDtypeOptions, policyFromArgs, policyHelp, policyOptions } from '../policy-args.js';
 import { runGeneration } from '../run-generation.js';
 
 export const generateHelp = `kvkit generate --model <file|dir> [--tokenizer <file>] --prompt <text> --max-tokens <N>
                [--temperature 0] [--top-k 0] [--top-p 1] [--seed S] [--no-cache] [--format text|json]
-               ${policyHelp}`;
+               ${policyHelp}
+               ${kvDtypeHelp}`;
 
 export async function generateCommand(argv: string[]): Promise<void> {
   const a = parse(argv, {
@@ -22,8 +23,10 @@ export async function generateCommand(argv: string[]): Promise<void> {
     'no-cache': { type: 'boolean', default: false },
     format: { type: 'string' },
     ...policyOptions,
+    ...kvDtypeOptions,
   });
   const policy = policyFromArgs(a);
+  const storage = kvDtypeFromArgs(a);
   const format = oneOf(a.format, 'format', ['text', 'json'] as const, 'text');
   const loaded = await openModel(a.model, a.tokenizer);
   const tok = loaded.tokenizer;
@@ -39,7 +42,7 @@ export async function generateCommand(argv: string[]): Promise<void> {
     topK: intArg(a['top-k'], 'top-k', 0),
     topP: numArg(a['top-p'], 'top-p', 1),
     seed: intArg(a.seed, 'seed', 1337),
-    session: { mode: a['no-cache'] ? 'recompute' : 'cache', ...(policy ? { policy } : {}) },
+    session: { mode: a['no-cache'] ? 'recompute' : 'cache', ...(policy ? { policy } : {}), ...storage },
     onToken: format === 'text' ? (t, prev) => out.write(tok.decodePiece(prev, t)) : undefined,
   });
   const s = run.stats;
@@ -58,6 +61,7 @@ export async function generateCommand(argv: string[]): Promise<void> {
     cache: {
       bytesUsed: s.bytesUsed,
       bytesPerToken: s.bytesPerToken,
+      kvDtype: storage.kvDtype,
       tokensHeld: Math.max(0, ...s.tokensHeld.flat()),
       bytesReserved: s.bytesReserved,
       tokensHeldPerHead: s.tokensHeld,

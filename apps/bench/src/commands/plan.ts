@@ -1,10 +1,11 @@
 import type { ByteLayout, KvDtype } from '@kvkit/cache';
 import { bytesPerToken, cacheBytes, kvSourceCla, kvSourceIdentity, kvSourceMlkv, kvSourceTrainingFree, yocoConfig } from '@kvkit/cache';
 import type { ModelConfig } from '@kvkit/loaders';
-import { intArg, parse, UsageError } from '../args.js';
+import { intArg, oneOf, parse, UsageError } from '../args.js';
+import { KV_DTYPES } from '@kvkit/tensor';
 import { openModel } from '../model-source.js';
 
-export const planHelp = `kvkit plan --model <m> --context <n> [--max-bytes <b>] [--json]`;
+export const planHelp = `kvkit plan --model <m> --context <n> [--max-bytes <b>] [--kv-dtype d] [--json]`;
 
 interface Sharing {
   readonly name: string;
@@ -46,13 +47,14 @@ function sharings(c: ModelConfig): Sharing[] {
 
 /** Bytes per token, bytes at a context, and which choice fits a byte budget, for one model. */
 export async function planCommand(argv: string[]): Promise<void> {
-  const a = parse(argv, { model: { type: 'string' }, tokenizer: { type: 'string' }, context: { type: 'string' }, 'max-bytes': { type: 'string' }, json: { type: 'boolean', default: false } });
+  const a = parse(argv, { model: { type: 'string' }, tokenizer: { type: 'string' }, context: { type: 'string' }, 'max-bytes': { type: 'string' }, 'kv-dtype': { type: 'string' }, json: { type: 'boolean', default: false } });
+  const only = a['kv-dtype'] === undefined ? undefined : oneOf(a['kv-dtype'], 'kv-dtype', KV_DTYPES, 'f32');
   if (a.context === undefined) throw new UsageError(`--context is required\n${planHelp}`);
   const { config } = await openModel(a.model, a.tokenizer);
   const context = intArg(a.context, 'context', 0, 1);
   const maxBytes = a['max-bytes'] === undefined ? undefined : intArg(a['max-bytes'], 'max-bytes', 0, 1);
   const rows = sharings(config).flatMap((s) =>
-    DTYPES.map(({ dtype, note }) => {
+    DTYPES.filter(({ dtype }) => only === undefined || dtype === only).map(({ dtype, note }) => {
       const layout: ByteLayout = { kvSource: s.kvSource, nKvHeads: s.nKvHeads, headDim: config.headDim, kvDtype: dtype, ...(s.slidingWindow ? { slidingWindow: s.slidingWindow } : {}) };
       // Steady state: quantised tokens with their scales (KIVI's f16 residual is in bytesAtContext).
       const perToken = bytesPerToken(layout);
