@@ -26,6 +26,8 @@ export async function benchCacheCommand(argv: string[]): Promise<void> {
   using backend = new CpuBackend();
   using model = LlamaModel.load(backend, loaded);
   const prompt = [loaded.config.bosId];
+  // Warm the JIT on both paths so the first row is not the one paying for compilation.
+  for (const mode of ['cache', 'recompute'] as const) await runGeneration(model, prompt, { maxTokens: 32, stopTokens: [], session: { mode } });
   const rows = [];
   for (const n of lengths) {
     const opts = { maxTokens: n, stopTokens: [] as number[] };
