@@ -152,9 +152,9 @@ export class PolicyRunner implements Disposable {
           default:
             continue; // prefill methods compress once; decoding appends (spec §0)
         }
-        kv.retain(h, keep);
-        if (scores && p.kind === 'h2o') compact(scores[h]!, keep);
-        if (scores && p.kind === 'tova' && h === kv.nKvHeads - 1) compact(scores[0]!, keep);
+        const order = kv.retain(h, keep);
+        if (scores && p.kind === 'h2o') permute(scores[h]!, order);
+        if (scores && p.kind === 'tova' && h === kv.nKvHeads - 1) permute(scores[0]!, order); // same keep in every head
       }
     }
   }
@@ -266,12 +266,13 @@ export class PolicyRunner implements Disposable {
       const kv = this.#cache.layer(l);
       const before = Array.from({ length: kv.nKvHeads }, (_, h) => kv.held(h));
       const bytesBefore = kv.bytesUsed();
-      selection.kept[i]!.forEach((keep, h) => kv.retain(h, keep.map((p) => liveIndex(l, h, p)).filter((j) => j >= 0)));
+      const orders = selection.kept[i]!.map((keep, h) => kv.retain(h, keep.map((p) => liveIndex(l, h, p)).filter((j) => j >= 0)));
       if (this.policy.kind === 'h2o') {
+        // Prefill from an empty cache: the old live index is the prompt position.
         const full = h2oPrefillScores(stats[i]!, this.policy);
-        this.#scores.set(l, selection.kept[i]!.map((keep, h) => {
+        this.#scores.set(l, orders.map((order, h) => {
           const row = new Float64Array(kv.capacitySlots);
-          keep.forEach((pos, j) => (row[j] = full[h * n + pos]!));
+          order.forEach((pos, j) => (row[j] = full[h * n + pos]!));
           return row;
         }));
       }
@@ -330,7 +331,7 @@ function reduceHead(rows: Float32Array, nHeads: number, nKvHeads: number, kvHead
   return gqaReduce(packed, g, 1, len, mode);
 }
 
-/** Move kept entries of a slot-indexed score row down, as `LayerKv.retain` moves the slots. */
-function compact(row: Float64Array, keep: readonly number[]): void {
-  keep.forEach((j, i) => (row[i] = row[j]!));
+/** Reorder a live-indexed score row as `LayerKv.retain` reordered the tokens (sources are never overwritten first). */
+function permute(row: Float64Array, order: Int32Array): void {
+  order.forEach((j, i) => (row[i] = row[j]!));
 }

@@ -50,6 +50,6 @@ export async function selectFromQK(backend: Backend, input: PromptQK, opts: Cach
   }
   out.dispose();
   const report = (await runner.afterAppend(n, 'prefill'))!;
-  const kept = Array.from({ length: L }, (_, l) => Array.from({ length: Hkv }, (_, h) => Array.from(cache.layer(l).positionsOf(h))));
+  const kept = Array.from({ length: L }, (_, l) => Array.from({ length: Hkv }, (_, h) => Array.from(cache.layer(l).positionsOf(h)).sort((a, b) => a - b)));
   return { kept, report };
 }

@@ -44,8 +44,9 @@ describe.each(['contiguous', 'paged'] as const)('%s layout', (layout) => {
       if (rng.next() < 0.4) {
         const h = rng.int(0, nKv - 1);
         const keep = model[h]!.map((_, j) => j).filter(() => rng.next() < 0.6);
-        cache.layer(0).retain(h, keep);
-        model[h] = keep.map((j) => model[h]![j]!);
+        const order = cache.layer(0).retain(h, keep);
+        expect([...order].sort((a, b) => a - b)).toEqual(keep);
+        model[h] = Array.from(order, (j) => model[h]![j]!);
       }
       for (let h = 0; h < nKv; h++) expect(await contents(cache, 0, h)).toEqual(model[h]);
       const held = model.reduce((s, x) => s + x.length, 0);
@@ -81,5 +82,31 @@ describe('KvCache', () => {
     const nine = cpu.tensor('f32', [9, 4]);
     expect(() => cache.write(cpu, 0, Int32Array.from({ length: 9 }, (_, i) => i), nine, nine)).toThrow(expect.objectContaining({ code: 'CACHE_FULL' }));
     expect(cache.stats().tokensHeld).toEqual([[4]]);
+  });
+});
+
+describe('eviction as a ring buffer', () => {
+  it('moves one row per evicted token, whatever the window size', () => {
+    let moved = 0;
+    const counting = Object.assign(Object.create(cpu) as CpuBackend, {
+      kvMove: (k: Parameters<CpuBackend['kvMove']>[0], v: Parameters<CpuBackend['kvMove']>[1], from: Int32Array, to: Int32Array) => {
+        moved += from.length;
+        cpu.kvMove(k, v, from, to);
+      },
+    });
+    using cache = new KvCache(counting, { nLayers: 1, nKvHeads: 1, headDim: 4, maxTokens: 300, layout: 'paged' });
+    const one = cpu.tensor('f32', [1, 4]);
+    for (let t = 0; t < 300; t++) {
+      const pos = cache.layer(0).positionsOf(0);
+      if (pos.length === 64) {
+        // keep all but the oldest (what windowEvict returns): live indices of the 63 newest
+        const keep = Array.from(pos, (_, i) => i).filter((i) => pos[i] !== Math.min(...pos));
+        cache.layer(0).retain(0, keep);
+      }
+      cache.write(counting, 0, Int32Array.of(t), one, one);
+    }
+    expect(moved).toBe(300 - 64);
+    const held = Array.from(cache.layer(0).positionsOf(0)).sort((a, b) => a - b);
+    expect(held).toEqual(Array.from({ length: 64 }, (_, i) => 236 + i));
   });
 });

@@ -216,11 +216,13 @@ export class LayerKv {
   }
 
   /**
-   * Keep only the live tokens `keep` (live indices, strictly ascending) of head h. Row formats move
-   * the kept rows down and return tail pages; KIVI marks the others dead and returns pages that are
-   * entirely dead and quantised.
+   * Keep only the live tokens `keep` (live indices, strictly ascending) of head h, and return, for each
+   * new live index, the old live index now there. Row formats fill the holes left below the new
+   * length with the kept rows from above it — one row moved per evicted token, so a sliding window
+   * or StreamingLLM works as a ring buffer — and return tail pages; order inside a head does not
+   * matter to attention. KIVI marks the others dead instead and returns pages entirely dead.
    */
-  retain(h: number, keep: ArrayLike<number>): void {
+  retain(h: number, keep: ArrayLike<number>): Int32Array {
     const live = this.liveSlots(h);
     for (let i = 0; i < keep.length; i++) {
       const j = keep[i]!;
@@ -228,22 +230,35 @@ export class LayerKv {
         throw new InvalidArgumentError(`retain: tokens to keep must be ascending live indices below ${live.length}, got ${j} at ${i}`);
       }
     }
-    if (this.#kivi) return this.#retainWithHoles(h, keep, live);
+    if (this.#kivi) {
+      this.#retainWithHoles(h, keep, live);
+      return Int32Array.from(keep);
+    }
+    const n = keep.length;
+    const order = new Int32Array(n);
+    const kept = new Uint8Array(live.length);
+    for (let i = 0; i < n; i++) kept[keep[i]!] = 1;
     const from: number[] = [];
     const to: number[] = [];
     const pos = this.view.positions;
     const base = h * this.capacitySlots;
-    for (let i = 0; i < keep.length; i++) {
-      const j = keep[i]!;
-      if (j !== i) {
-        from.push(this.slotOf(h, j));
-        to.push(this.slotOf(h, i));
-        pos[base + i] = pos[base + j]!;
+    let filler = 0;
+    while (filler < n && keep[filler]! < n) filler++;
+    for (let i = 0; i < n; i++) {
+      if (kept[i]) {
+        order[i] = i;
+        continue;
       }
+      const j = keep[filler++]!;
+      from.push(this.slotOf(h, j));
+      to.push(this.slotOf(h, i));
+      pos[base + i] = pos[base + j]!;
+      order[i] = j;
     }
     if (from.length) this.#backend.kvMove(this.view.k, this.view.v, Int32Array.from(from), Int32Array.from(to));
-    this.view.lengths[h] = keep.length;
+    this.view.lengths[h] = n;
     if (this.#releasePages) this.#releaseTail(h);
+    return order;
   }
 
   #retainWithHoles(h: number, keep: ArrayLike<number>, live: Int32Array): void {
