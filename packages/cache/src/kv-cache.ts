@@ -1,6 +1,6 @@
 import type { Backend, KvDtype, KvView, Tensor } from '@kvkit/tensor';
 import { InvalidArgumentError, kiviBits } from '@kvkit/tensor';
-import { bytesPerToken } from './bytes.js';
+import { bytesPerToken, cacheBytes } from './bytes.js';
 import { LayerKv } from './layouts/layer-kv.js';
 import { PagePool } from './layouts/page-pool.js';
 
@@ -110,6 +110,11 @@ export class KvCache implements Disposable {
 
   get bytesPerToken(): number {
     return bytesPerToken({ kvSource: this.kvSource, nKvHeads: this.nKvHeads, headDim: this.headDim, kvDtype: this.kvDtype, ...(this.#kivi ? { kivi: this.#kivi } : {}) });
+  }
+
+  /** Exact bytes of the whole cache when every head of every source layer holds `tokens` tokens (policies.md §13). */
+  bytesAt(tokens: number): number {
+    return cacheBytes({ kvSource: this.kvSource, nKvHeads: this.nKvHeads, headDim: this.headDim, kvDtype: this.kvDtype, ...(this.#kivi ? { kivi: this.#kivi } : {}) }, tokens);
   }
 
   stats(): CacheStats {

@@ -100,7 +100,8 @@ export class PolicyRunner implements Disposable {
   }
 
   #resolve(n: number): number {
-    return resolveBudget(this.#spec, { n, bytesPerToken: this.#cache.bytesPerToken / this.#cache.sourceLayers.length, policy: this.policy }).tokens;
+    // A byte budget covers the whole cache: every source layer and head at `t` tokens, KIVI residual included.
+    return resolveBudget(this.#spec, { n, bytesForTokens: (t) => this.#cache.bytesAt(t), policy: this.policy }).tokens;
   }
 
   /** The statistics to request from the attention of layer `layer` in this phase. */

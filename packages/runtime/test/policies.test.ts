@@ -91,6 +91,18 @@ describe('policies in the decode loop', () => {
     for (const held of session.stats().tokensHeld.flat()) expect(held).toBeLessThanOrEqual(40 + 16);
   });
 
+  it.each(['f32', 'int8', 'kivi4'] as const)('a byte budget bounds the whole cache (%s)', async (kvDtype) => {
+    const maxBytes = 40_000;
+    const session = new Session(model, { kvDtype, policy: { policy: { kind: 'streaming' }, budget: { maxBytes } } });
+    for await (const _ of generate(session, prompt, { maxTokens: 30, stopTokens: [] })) void _;
+    const st = session.stats();
+    expect(st.bytesUsed).toBeLessThanOrEqual(maxBytes);
+    // and it is the largest per-layer budget that fits: one more token per head would not
+    const B = session.budget!;
+    expect(session.cache.bytesAt(B + 1)).toBeGreaterThan(maxBytes);
+    expect(st.tokensHeld.flat().every((n) => n === B)).toBe(true);
+  });
+
   it('rejects budgets smaller than the policy needs, before generating', () => {
     expect(() => new Session(model, { policy: { policy: { kind: 'snapkv', window: 32 }, budget: { budget: 16 } } })).toThrow(expect.objectContaining({ code: 'BUDGET_TOO_SMALL' }));
     expect(() => new Session(model, { mode: 'recompute', policy: { policy: { kind: 'full' }, budget: { ratio: 1 } } })).toThrow(expect.objectContaining({ code: 'INVALID_ARGUMENT' }));
