@@ -11,7 +11,8 @@ const GGML_TYPE_NAMES: Readonly<Record<number, string>> = {
 };
 
 const TO_DTYPE: Readonly<Record<number, DType>> = { 0: 'f32', 1: 'f16', 2: 'q4_0', 8: 'q8_0', 30: 'bf16' };
-const FROM_DTYPE: Readonly<Record<DType, number>> = { f32: 0, f16: 1, q4_0: 2, q8_0: 8, bf16: 30 };
+// u8 (raw packed bytes of quantised KV pages) has no ggml type.
+const FROM_DTYPE: Readonly<Partial<Record<DType, number>>> = { f32: 0, f16: 1, q4_0: 2, q8_0: 8, bf16: 30 };
 
 export function ggmlTypeName(type: number): string {
   return GGML_TYPE_NAMES[type] ?? `unknown type ${type}`;
@@ -29,5 +30,7 @@ export function dtypeOfGgmlType(type: number, tensorName: string): DType {
 }
 
 export function ggmlTypeOfDType(dtype: DType): number {
-  return FROM_DTYPE[dtype];
+  const type = FROM_DTYPE[dtype];
+  if (type === undefined) throw new UnsupportedModelError(`dtype ${dtype} has no ggml tensor type`);
+  return type;
 }

@@ -30,7 +30,7 @@ const LAYER_TENSOR: Readonly<Record<LayerWeightName, string>> = {
 const NORMS = new Set<LayerWeightName>(['attnNorm', 'ffnNorm']);
 
 /** llama.cpp general.file_type (llama_ftype) for a file whose matrices are mostly `dtype`. */
-const FILE_TYPE: Readonly<Record<DType, number>> = { f32: 0, f16: 1, q4_0: 2, q8_0: 7, bf16: 32 };
+const FILE_TYPE: Readonly<Partial<Record<DType, number>>> = { f32: 0, f16: 1, q4_0: 2, q8_0: 7, bf16: 32 };
 
 /** Norm weights are always f32 in kvkit; some converters store them as f16/bf16. */
 function asF32(t: HostTensor): HostTensor {
@@ -177,7 +177,7 @@ export function writeLlamaGguf(
   const metadata: [string, GgufValue][] = [
     ['general.architecture', { type: 'string', value: 'llama' }],
     ['general.name', { type: 'string', value: opts.name ?? 'llama' }],
-    ['general.file_type', u32(FILE_TYPE[opts.dtype ?? weights.tokenEmbedding.dtype])],
+    ['general.file_type', u32(FILE_TYPE[opts.dtype ?? weights.tokenEmbedding.dtype] ?? 0)],
     ['llama.context_length', u32(config.contextLength)],
     ['llama.embedding_length', u32(config.dim)],
     ['llama.block_count', u32(config.nLayers)],
