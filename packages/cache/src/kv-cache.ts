@@ -102,9 +102,8 @@ export class KvCache implements Disposable {
   }
 
   /** Append K/V rows ([m, nKvHeads * headDim], RoPE applied) of an owning layer at the given positions. */
-  write(backend: Backend, layer: number, positions: Int32Array, k: Tensor, v: Tensor): void {
+  write(layer: number, positions: Int32Array, k: Tensor, v: Tensor): void {
     if (!this.owns(layer)) throw new InvalidArgumentError(`layer ${layer} reads layer ${this.kvSource[layer]}'s cache and cannot write`);
-    void backend; // the layer writes through the backend it was built with
     this.layer(layer).append(positions, k, v);
   }
 

@@ -44,7 +44,7 @@ export async function selectFromQK(backend: Backend, input: PromptQK, opts: Cach
   for (let l = 0; l < L; l++) {
     using q = backend.tensor('f32', [n, H * d], flatten(input.q[l]!, H, `q[${l}]`));
     using k = backend.tensor('f32', [n, Hkv * d], flatten(input.k[l]!, Hkv, `k[${l}]`));
-    cache.write(backend, l, positions, k, k);
+    cache.write(l, positions, k, k);
     const stats = runner.statsFor(l, 'prefill');
     backend.attention(out, q, positions, cache.view(l), { nHeads: H, scale: 1 / Math.sqrt(d), ...(stats ? { stats } : {}) });
   }

@@ -34,7 +34,7 @@ function refAttention(q: Float32Array, qpos: number[], heads: Token[][], H: numb
 
 async function fill(dtype: KvDtype, k: Float32Array, v: Float32Array, n: number, nKv: number, d: number): Promise<KvCache> {
   const cache = new KvCache(cpu, { nLayers: 1, nKvHeads: nKv, headDim: d, maxTokens: 256, layout: 'paged', kvDtype: dtype, kivi: { group: 32, residual: 64 } });
-  cache.write(cpu, 0, Int32Array.from({ length: n }, (_, i) => i), cpu.tensor('f32', [n, nKv * d], k), cpu.tensor('f32', [n, nKv * d], v));
+  cache.write(0, Int32Array.from({ length: n }, (_, i) => i), cpu.tensor('f32', [n, nKv * d], k), cpu.tensor('f32', [n, nKv * d], v));
   return cache;
 }
 

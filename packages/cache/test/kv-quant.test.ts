@@ -62,7 +62,7 @@ describe.each(DTYPES)('%s KV storage', (dtype) => {
       const k = Float32Array.from({ length: m * nKv * d }, () => rng.normal());
       const v = Float32Array.from({ length: m * nKv * d }, () => rng.normal());
       for (const x of [...k, ...v]) amax = Math.max(amax, Math.abs(x));
-      cache.write(cpu, 0, Int32Array.from({ length: m }, (_, i) => pos + i), cpu.tensor('f32', [m, nKv * d], k), cpu.tensor('f32', [m, nKv * d], v));
+      cache.write(0, Int32Array.from({ length: m }, (_, i) => pos + i), cpu.tensor('f32', [m, nKv * d], k), cpu.tensor('f32', [m, nKv * d], v));
       for (let i = 0; i < m; i++) {
         for (let h = 0; h < nKv; h++) {
           const o = (i * nKv + h) * d;
@@ -89,7 +89,7 @@ describe.each(DTYPES)('%s KV storage', (dtype) => {
       if (pos + m > 600) break;
       const k = Float32Array.from({ length: m * nKv * d }, () => Math.max(-amax, Math.min(amax, rng.normal())));
       const v = Float32Array.from({ length: m * nKv * d }, () => Math.max(-amax, Math.min(amax, rng.normal())));
-      cache.write(cpu, 0, Int32Array.from({ length: m }, (_, i) => pos + i), cpu.tensor('f32', [m, nKv * d], k), cpu.tensor('f32', [m, nKv * d], v));
+      cache.write(0, Int32Array.from({ length: m }, (_, i) => pos + i), cpu.tensor('f32', [m, nKv * d], k), cpu.tensor('f32', [m, nKv * d], v));
       for (let i = 0; i < m; i++) {
         for (let h = 0; h < nKv; h++) {
           const o = (i * nKv + h) * d;
@@ -127,7 +127,7 @@ describe('KIVI incremental quantisation', () => {
     if (f.kind !== 'kivi') throw new Error('expected a KIVI view');
     const one = cpu.tensor('f32', [1, 8], new Float32Array(8).fill(0.5));
     for (let t = 1; t <= 200; t++) {
-      cache.write(cpu, 0, Int32Array.of(t - 1), one, one);
+      cache.write(0, Int32Array.of(t - 1), one, one);
       expect(f.keyQuantized[0]).toBe(Math.floor(t / 64) * 64);
       expect(f.valueQuantized[0]).toBe(Math.max(0, t - 64));
     }

@@ -32,7 +32,7 @@ describe.each(['contiguous', 'paged'] as const)('%s layout', (layout) => {
         const k = Float32Array.from({ length: m * nKv * d }, () => rng.normal());
         const v = Float32Array.from({ length: m * nKv * d }, () => rng.normal());
         const positions = Int32Array.from({ length: m }, (_, i) => pos + i);
-        cache.write(cpu, 0, positions, cpu.tensor('f32', [m, nKv * d], k), cpu.tensor('f32', [m, nKv * d], v));
+        cache.write(0, positions, cpu.tensor('f32', [m, nKv * d], k), cpu.tensor('f32', [m, nKv * d], v));
         for (let i = 0; i < m; i++) {
           for (let h = 0; h < nKv; h++) {
             const o = (i * nKv + h) * d;
@@ -69,18 +69,18 @@ describe('KvCache', () => {
     expect(cache.bytesPerToken).toBe(2 * 2 * 2 * 8 * 4);
     expect(cache.view(1)).toBe(cache.view(0));
     const k = cpu.tensor('f32', [1, 16]);
-    expect(() => cache.write(cpu, 1, Int32Array.of(0), k, k)).toThrow(expect.objectContaining({ code: 'INVALID_ARGUMENT' }));
+    expect(() => cache.write(1, Int32Array.of(0), k, k)).toThrow(expect.objectContaining({ code: 'INVALID_ARGUMENT' }));
     expect(() => new KvCache(cpu, { nLayers: 2, nKvHeads: 1, headDim: 8, maxTokens: 4, kvSource: [1, 1] })).toThrow(expect.objectContaining({ code: 'INVALID_ARGUMENT' }));
   });
 
   it('refuses to overflow a head and to exhaust the page pool, without changing state', () => {
     using cache = new KvCache(cpu, { nLayers: 1, nKvHeads: 1, headDim: 4, maxTokens: 8, layout: 'paged', pageSize: 4, poolPages: 1 });
     const four = cpu.tensor('f32', [4, 4]);
-    cache.write(cpu, 0, Int32Array.of(0, 1, 2, 3), four, four);
+    cache.write(0, Int32Array.of(0, 1, 2, 3), four, four);
     const one = cpu.tensor('f32', [1, 4]);
-    expect(() => cache.write(cpu, 0, Int32Array.of(4), one, one)).toThrow(expect.objectContaining({ code: 'CACHE_FULL' }));
+    expect(() => cache.write(0, Int32Array.of(4), one, one)).toThrow(expect.objectContaining({ code: 'CACHE_FULL' }));
     const nine = cpu.tensor('f32', [9, 4]);
-    expect(() => cache.write(cpu, 0, Int32Array.from({ length: 9 }, (_, i) => i), nine, nine)).toThrow(expect.objectContaining({ code: 'CACHE_FULL' }));
+    expect(() => cache.write(0, Int32Array.from({ length: 9 }, (_, i) => i), nine, nine)).toThrow(expect.objectContaining({ code: 'CACHE_FULL' }));
     expect(cache.stats().tokensHeld).toEqual([[4]]);
   });
 });
@@ -103,7 +103,7 @@ describe('eviction as a ring buffer', () => {
         const keep = Array.from(pos, (_, i) => i).filter((i) => pos[i] !== Math.min(...pos));
         cache.layer(0).retain(0, keep);
       }
-      cache.write(counting, 0, Int32Array.of(t), one, one);
+      cache.write(0, Int32Array.of(t), one, one);
     }
     expect(moved).toBe(300 - 64);
     const held = Array.from(cache.layer(0).positionsOf(0)).sort((a, b) => a - b);

@@ -110,7 +110,7 @@ export class Session implements Disposable {
         b.matmul(a.k, a.xb, w.wk);
         b.matmul(a.v, a.xb, w.wv);
         b.rope(a.k, positions, this.#ropeK);
-        this.cache.write(b, l, positions, a.k, a.v);
+        this.cache.write(l, positions, a.k, a.v);
       }
       const stats = this.#policy?.statsFor(l, phase);
       const window = c.slidingWindow?.[l] ?? undefined;
