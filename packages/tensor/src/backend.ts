@@ -32,8 +32,11 @@ export interface AttentionOptions {
 
 /**
  * The backend contract: buffers in and out, and the ops a decoder needs. Ops enqueue work on
- * caller-allocated outputs (no allocation per token); `read` is the only synchronisation point.
+ * caller-allocated outputs (no allocation per token); `read` is the only synchronisation point, so a
+ * backend may report an asynchronous failure (a shader compile error, a lost device) there.
  * Weights (`w`, `table`) may be any dtype; activations are f32.
+ * Aliasing: elementwise ops (`add`, `siluMul`, `rmsnorm`, `softmax`, `rope`) may write their output
+ * into one of their inputs; `matmul`, `attention`, `embed` and `kvWrite` outputs must not alias an input.
  */
 export interface Backend extends Disposable {
   readonly name: string;
