@@ -57,6 +57,7 @@ export class PolicyRunner implements Disposable {
   /** H2O: accumulated score per [kvHead][logical slot]; TOVA: the last query's mean attention per slot. */
   readonly #scores = new Map<number, Float64Array[]>();
   #reports: CompressionReport[] = [];
+  #zeros = new Float32Array(0);
   readonly #interval: number | undefined;
   #decoded = 0;
   /** Recompression: window sums of the last decoded queries, per owning layer, [nHeads, capacitySlots]. */
@@ -304,10 +305,12 @@ export class PolicyRunner implements Disposable {
     return t;
   }
 
-  /** Column sums accumulate inside attention, so each use starts from zero. */
+  /** Column sums accumulate inside attention, so each use starts from zero (one zero buffer, reused). */
   #zeroed(map: Map<number, Tensor>, layer: number): Tensor {
     const t = this.#tensor(map, layer);
-    this.#backend.write(t, new Float32Array(this.#nHeads * this.#cache.layer(layer).capacitySlots));
+    const size = this.#nHeads * this.#cache.layer(layer).capacitySlots;
+    if (this.#zeros.length !== size) this.#zeros = new Float32Array(size);
+    this.#backend.write(t, this.#zeros);
     return t;
   }
 
