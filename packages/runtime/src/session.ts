@@ -29,6 +29,7 @@ export class Session implements Disposable {
   readonly mode: SessionMode;
   readonly cache: KvCache;
   readonly maxTokens: number;
+  readonly #opts: SessionOptions;
   readonly #tokens: number[] = [];
   readonly #acts = new Map<string, Activations>();
   readonly #policy: PolicyRunner | undefined;
@@ -38,6 +39,7 @@ export class Session implements Disposable {
   constructor(model: LlamaModel, opts: SessionOptions = {}) {
     const c = model.config;
     this.model = model;
+    this.#opts = opts;
     this.mode = opts.mode ?? 'cache';
     this.maxTokens = opts.maxTokens ?? c.contextLength;
     if (!(Number.isSafeInteger(this.maxTokens) && this.maxTokens > 0)) throw new InvalidArgumentError(`maxTokens must be a positive integer, got ${this.maxTokens}`);
@@ -180,6 +182,17 @@ export class Session implements Disposable {
   /** The policy's per-layer token budget, once known. */
   get budget(): number | undefined {
     return this.#policy?.budget;
+  }
+
+  /**
+   * The same sequence on another model instance, e.g. the CPU backend after the GPU device was lost:
+   * a new session with the same options re-reads every token so far in one prefill (a policy then
+   * compresses them as one prompt).
+   */
+  async replayOn(model: LlamaModel): Promise<{ session: Session; logits: Float32Array | undefined }> {
+    const session = new Session(model, this.#opts);
+    const logits = this.#tokens.length ? await session.append(this.#tokens) : undefined;
+    return { session, logits };
   }
 
   /** Start a new sequence on the same model. */

@@ -118,3 +118,17 @@ describe('generate', () => {
     expect(n).toBe(6);
   });
 });
+
+describe('replayOn', () => {
+  it('continues the same sequence on another model instance with the same logits', async () => {
+    const session = new Session(model);
+    await session.append([1, ...reference.generated_ids.slice(0, 20)]);
+    const other = LlamaModel.load(new CpuBackend(), loaded);
+    const { session: moved, logits } = await session.replayOn(other);
+    expect(moved.tokens).toEqual(session.tokens);
+    const next = await session.append([reference.generated_ids[20]!]);
+    const movedNext = await moved.append([reference.generated_ids[20]!]);
+    expect(Math.max(...next.map((v, i) => Math.abs(v - movedNext[i]!)))).toBeLessThan(1e-5);
+    expect(logits).toBeDefined();
+  });
+});
