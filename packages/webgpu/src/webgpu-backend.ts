@@ -10,6 +10,8 @@ import {
   DisposedError,
   int8Layout,
   InvalidArgumentError,
+  kiviCodeBytes,
+  kiviValueGroups,
   numel,
   ShapeMismatchError,
   UnsupportedDTypeError,
@@ -29,7 +31,7 @@ import { asWebGPU, WebGPUTensor } from './webgpu-tensor.js';
 import { addKernel } from './kernels/add.wgsl.js';
 import { ATTENTION_TILE } from './kernels/attention-common.wgsl.js';
 import { attentionCombineKernel, attentionDecodeKernel, DECODE_CHUNK } from './kernels/attention-decode.wgsl.js';
-import { attentionPrefillKernel } from './kernels/attention-prefill.wgsl.js';
+import { attentionMaxSumKernel, attentionPrefillKernel } from './kernels/attention-prefill.wgsl.js';
 import { attentionStatsKernel } from './kernels/attention-stats.wgsl.js';
 import { copyKernel } from './kernels/copy.wgsl.js';
 import { embedKernel } from './kernels/embed.wgsl.js';
@@ -40,7 +42,10 @@ import { GEMV_ROWS_MAX_K, gemvRowsKernel } from './kernels/gemv-rows.wgsl.js';
 import { gemvQ4_0Kernel } from './kernels/gemv-q4_0.wgsl.js';
 import { gemvQ8_0Kernel } from './kernels/gemv-q8_0.wgsl.js';
 import { kvMoveKernel } from './kernels/kv-move.wgsl.js';
-import { kvWriteKernel } from './kernels/kv-write.wgsl.js';
+import { kvWriteEncodedInvocations, kvWriteEncodedKernel, kvWriteKernel } from './kernels/kv-write.wgsl.js';
+import { kiviQuantizeKeysKernel, kiviQuantizeValuesKernel } from './kernels/kv-quantize.wgsl.js';
+import type { KvLayout } from './kernels/kv-read.wgsl.js';
+import { kvLayoutKey, kvLayoutOf } from './kernels/kv-read.wgsl.js';
 import { rmsnormKernel } from './kernels/rmsnorm.wgsl.js';
 import { ropeKernel } from './kernels/rope.wgsl.js';
 import { siluMulKernel } from './kernels/silu-mul.wgsl.js';
@@ -340,13 +345,60 @@ export class WebGPUBackend implements Backend {
       throw new ShapeMismatchError(`kvWrite: rows [${rows}, ${rowLen}], new [${m}, ${width}], ${slots.length} slots`);
     }
     if (int8 !== (kp.dtype === 'u8')) throw new UnsupportedDTypeError(`kvWrite: ${kp.dtype} rows with format ${format?.kind ?? 'f32'}`);
-    if (kp.dtype !== 'f32' || vp.dtype !== 'f32') throw new UnsupportedDTypeError(`kvWrite: ${kp.dtype} KV rows are not implemented on webgpu yet (f32 only)`);
+    if (vp.dtype !== kp.dtype) throw new UnsupportedDTypeError(`kvWrite: K rows of ${kp.dtype}, V rows of ${vp.dtype}`);
+    const kind = kp.dtype;
+    if (kind !== 'f32' && kind !== 'f16' && kind !== 'bf16' && kind !== 'u8') throw new UnsupportedDTypeError(`kvWrite: ${kind} rows`);
     for (const s of slots) if (!(s >= 0 && s < rows)) throw new InvalidArgumentError(`kvWrite: slot ${s} outside ${rows} rows`);
     noAlias('kvWrite', [kp, vp], [nk, nv]);
     if (slots.length === 0 || d === 0) return;
-    const spec = this.#kernel('kv-write', kvWriteKernel);
-    const [p, sl] = this.#upload([packParams(spec.params, [slots.length * d, d]), bytesOf(lastWriteWins(slots))]);
-    this.#dispatch(spec, [p!, sl!, nk.buffer, nv.buffer, kp.buffer, vp.buffer], Math.ceil((slots.length * d) / 256));
+    if (kind === 'f32') {
+      const spec = this.#kernel('kv-write', kvWriteKernel);
+      const [p, sl] = this.#upload([packParams(spec.params, [slots.length * d, d]), bytesOf(lastWriteWins(slots))]);
+      this.#dispatch(spec, [p!, sl!, nk.buffer, nv.buffer, kp.buffer, vp.buffer], Math.ceil((slots.length * d) / 256));
+      return;
+    }
+    // f16 / bf16 rows or int8 blocks, encoded on the GPU exactly as the CPU backend encodes them.
+    const enc = kind === 'u8' ? 'int8' : kind;
+    const spec = this.#kernel(`kv-write-${enc}-d${d}`, () => kvWriteEncodedKernel(enc, d));
+    const [p, sl] = this.#upload([packParams(spec.params, [slots.length]), bytesOf(lastWriteWins(slots))]);
+    this.#dispatch(spec, [p!, sl!, nk.buffer, nv.buffer, kp.buffer, vp.buffer], Math.ceil(kvWriteEncodedInvocations(enc, d, slots.length) / 64));
+  }
+
+  kvQuantize(view: KvView, head: number, start: number, count: number, part: 'key' | 'value'): void {
+    this.#live();
+    const f = view.format;
+    if (f?.kind !== 'kivi') throw new UnsupportedDTypeError(`kvQuantize needs a KIVI view, got ${f?.kind ?? 'f32'}`);
+    const { headDim: d, pageSize: ps, pagesPerHead, nKvHeads } = view;
+    const { residual: R, group: G, bits } = f;
+    if (!(Number.isInteger(head) && head >= 0 && head < nKvHeads)) throw new InvalidArgumentError(`kvQuantize: head ${head} of ${nKvHeads}`);
+    if (!(Number.isInteger(start) && Number.isInteger(count) && start >= 0 && count > 0 && start + count <= view.lengths[head]!)) {
+      throw new InvalidArgumentError(`kvQuantize: slots [${start}, ${start + count}) of ${view.lengths[head]}`);
+    }
+    if (part === 'key' && (start % G || count % G)) throw new InvalidArgumentError(`kvQuantize: key groups must be whole groups of ${G}`);
+    const pool = asWebGPU(part === 'key' ? view.k : view.v);
+    const ring = asWebGPU(part === 'key' ? f.residualK : f.residualV);
+    const codeBytes = kiviCodeBytes(d, bits);
+    const rowBytes = part === 'key' ? codeBytes : codeBytes + 4 * kiviValueGroups(d, G);
+    if (pool.dtype !== 'u8' || pool.cols !== rowBytes) throw new ShapeMismatchError(`kvQuantize: ${part} pool ${pool.dtype}[${pool.rows}, ${pool.cols}] for rows of ${rowBytes} bytes`);
+    if (ring.dtype !== 'f16' || ring.cols !== d || ring.rows !== nKvHeads * R) throw new ShapeMismatchError(`kvQuantize: residual ring ${ring.dtype}[${ring.rows}, ${ring.cols}] for ${nKvHeads} x ${R} rows of ${d}`);
+    const table = view.pageTable.slice(head * pagesPerHead, (head + 1) * pagesPerHead);
+    for (let pg = Math.floor(start / ps); pg <= Math.floor((start + count - 1) / ps); pg++) {
+      if (!(table[pg]! >= 0 && (table[pg]! + 1) * ps <= pool.rows)) throw new InvalidArgumentError(`kvQuantize: head ${head} page ${pg} maps to ${table[pg]} outside the pool`);
+    }
+    const params = [head, start, count, R, ((f.ringBase[head]! % R) + R) % R, ps];
+    if (part === 'key') {
+      const kparams = asWebGPU(f.keyParams);
+      if (kparams.dtype !== 'u8' || kparams.cols !== 4 * d || kparams.rows * G < pool.rows) throw new ShapeMismatchError(`kvQuantize: key parameters ${kparams.dtype}[${kparams.rows}, ${kparams.cols}]`);
+      noAlias('kvQuantize', [pool, kparams], [ring]);
+      const spec = this.#kernel(`kivi-quantize-keys-d${d}-b${bits}-g${G}`, () => kiviQuantizeKeysKernel(d, bits, G));
+      const [p, pt] = this.#upload([packParams(spec.params, params), bytesOf(table)]);
+      this.#dispatch(spec, [p!, pt!, ring.buffer, pool.buffer, kparams.buffer], count / G);
+    } else {
+      noAlias('kvQuantize', [pool], [ring]);
+      const spec = this.#kernel(`kivi-quantize-values-d${d}-b${bits}-g${G}`, () => kiviQuantizeValuesKernel(d, bits, G));
+      const [p, pt] = this.#upload([packParams(spec.params, params), bytesOf(table)]);
+      this.#dispatch(spec, [p!, pt!, ring.buffer, pool.buffer], Math.ceil(count / 64));
+    }
   }
 
   kvMove(k: Tensor, v: Tensor, from: Int32Array, to: Int32Array): void {
@@ -377,19 +429,16 @@ export class WebGPUBackend implements Backend {
     const o = f32Of(out);
     const qs = f32Of(q);
     const { nHeads, scale } = opts;
-    if (view.format && view.format.kind !== 'f32') throw new UnsupportedDTypeError(`attention over ${view.format.kind} KV pools is not implemented on webgpu yet (f32 only)`);
     const { nKvHeads, headDim: d, pageSize, pagesPerHead, pageTable, lengths, positions } = view;
     const [m, width] = [qs.rows, qs.cols];
     if (width !== nHeads * d || o.size !== qs.size || queryPositions.length !== m) {
       throw new ShapeMismatchError(`attention: q[${m}, ${width}] for ${nHeads} heads of ${d}, out[${o.size}], ${queryPositions.length} positions`);
     }
     if (!(nKvHeads > 0) || nHeads % nKvHeads) throw new InvalidArgumentError(`attention: ${nHeads} query heads over ${nKvHeads} KV heads`);
-    const kp = f32Of(view.k);
-    const vp = f32Of(view.v);
+    const layout = kvLayoutOf(view.format);
+    const pools = this.#kvPools(view, layout);
+    const [kp, vp] = [pools[0]!, pools[1]!];
     const poolSlots = kp.rows;
-    if (kp.cols !== d || vp.cols !== d || vp.rows !== poolSlots) {
-      throw new ShapeMismatchError(`attention: K pool [${poolSlots}, ${kp.cols}] and V pool [${vp.rows}, ${vp.cols}] for head dim ${d}`);
-    }
     const cap = pagesPerHead * pageSize;
     const colSums = opts.stats?.columnSums ? f32Of(opts.stats.columnSums) : undefined;
     const winSums = opts.stats?.windowSums ? f32Of(opts.stats.windowSums) : undefined;
@@ -412,43 +461,102 @@ export class WebGPUBackend implements Backend {
       }
       maxLen = Math.max(maxLen, len);
     }
-    noAlias('attention', [o, ...(colSums ? [colSums] : []), ...(winSums ? [winSums] : [])], [qs, kp, vp]);
+    noAlias('attention', [o, ...(colSums ? [colSums] : []), ...(winSums ? [winSums] : [])], [qs, ...pools]);
     if (d === 0) return;
 
     const stats = colSums !== undefined || winSums !== undefined;
     const decodePath = m === 1;
     const nChunks = decodePath ? Math.max(1, Math.ceil(maxLen / DECODE_CHUNK)) : 1;
     const nKv = nKvHeads;
-    const meta = new Int32Array(nKv * pagesPerHead + nKv + nKv * cap + m);
+    const kivi = view.format?.kind === 'kivi' ? view.format : undefined;
+    const oQuery = nKv * pagesPerHead + nKv + nKv * cap;
+    const meta = new Int32Array(oQuery + m + (kivi ? 3 * nKv : 0));
     meta.set(pageTable.subarray(0, nKv * pagesPerHead), 0);
     meta.set(lengths.subarray(0, nKv), nKv * pagesPerHead);
     meta.set(positions.subarray(0, nKv * cap), nKv * pagesPerHead + nKv);
-    meta.set(queryPositions, nKv * pagesPerHead + nKv + nKv * cap);
+    meta.set(queryPositions, oQuery);
+    if (kivi) {
+      // Per head: keys / values below these logical slots are codes; ring row of slot j is (j + base) % R.
+      const R = kivi.residual;
+      for (let kh = 0; kh < nKv; kh++) {
+        meta[oQuery + m + kh] = kivi.keyQuantized[kh]!;
+        meta[oQuery + m + nKv + kh] = kivi.valueQuantized[kh]!;
+        meta[oQuery + m + 2 * nKv + kh] = ((kivi.ringBase[kh]! % R) + R) % R;
+      }
+    }
     const window = opts.slidingWindow === undefined || opts.slidingWindow >= NO_WINDOW ? NO_WINDOW : Math.max(0, Math.floor(opts.slidingWindow));
     const winQueries = Math.min(m, Math.max(0, Math.floor(opts.stats?.window ?? 0)));
+    const lk = kvLayoutKey(layout);
     const prefill = attentionPrefillKernel; // (names for the kernel cache below)
-    const params = [m, nHeads, nHeads / nKv, cap, pageSize, pagesPerHead, 0, nKv * pagesPerHead, nKv * pagesPerHead + nKv, nKv * pagesPerHead + nKv + nKv * cap, scale, window, DECODE_CHUNK, nChunks, winQueries];
-    const anySpec = this.#kernel(`attention-prefill-${d}-false`, () => prefill(d, false));
+    const params = [m, nHeads, nHeads / nKv, cap, pageSize, pagesPerHead, 0, nKv * pagesPerHead, nKv * pagesPerHead + nKv, oQuery, scale, window, DECODE_CHUNK, nChunks, winQueries, nKv, kivi?.residual ?? 0, oQuery + m];
+    const anySpec = this.#kernel(`attention-prefill-${d}-false${lk}`, () => prefill(d, false, layout));
     const [p, mt] = this.#upload([packParams(anySpec.params, params), bytesOf(meta)]);
     const ml = stats ? this.#pool.acquire(Math.max(8, m * nHeads * 8), TENSOR_USAGE, 'kvkit attention (max, sum)') : undefined;
+    const poolBuffers = pools.map((t) => t.buffer);
+    const keyBuffers = kivi ? [poolBuffers[0]!, poolBuffers[2]!, poolBuffers[3]!] : [poolBuffers[0]!];
 
     if (decodePath) {
       const part = this.#pool.acquire(nHeads * nChunks * (d + 2) * 4, TENSOR_USAGE, 'kvkit attention partials');
-      const split = this.#kernel(`attention-decode-${d}`, () => attentionDecodeKernel(d));
+      const split = this.#kernel(`attention-decode-${d}${lk}`, () => attentionDecodeKernel(d, layout));
       const combine = this.#kernel(`attention-combine-${d}-${stats}`, () => attentionCombineKernel(d, stats));
-      this.#dispatch(split, [p!, mt!, qs.buffer, kp.buffer, vp.buffer, part], nHeads * nChunks);
+      this.#dispatch(split, [p!, mt!, qs.buffer, ...poolBuffers, part], nHeads * nChunks);
       this.#dispatch(combine, [p!, part, o.buffer, ...(ml ? [ml] : [])], [nHeads, 1]);
       this.#pool.release(part);
+    } else if (ml && kivi) {
+      // KIVI binds five pools: the (max, sum) come from a keys-only pass (eight storage buffers at most).
+      const spec = this.#kernel(`attention-prefill-${d}-false${lk}`, () => prefill(d, false, layout));
+      this.#dispatch(spec, [p!, mt!, qs.buffer, ...poolBuffers, o.buffer], m * nHeads);
+      const ms = this.#kernel(`attention-max-sum-${d}${lk}`, () => attentionMaxSumKernel(d, layout));
+      this.#dispatch(ms, [p!, mt!, qs.buffer, ...keyBuffers, ml], m * nHeads);
     } else {
-      const spec = this.#kernel(`attention-prefill-${d}-${stats}`, () => prefill(d, stats));
-      this.#dispatch(spec, [p!, mt!, qs.buffer, kp.buffer, vp.buffer, o.buffer, ...(ml ? [ml] : [])], m * nHeads);
+      const spec = this.#kernel(`attention-prefill-${d}-${stats}${lk}`, () => prefill(d, stats, layout));
+      this.#dispatch(spec, [p!, mt!, qs.buffer, ...poolBuffers, o.buffer, ...(ml ? [ml] : [])], m * nHeads);
     }
     if (ml) {
       const [c, w] = [colSums !== undefined, winSums !== undefined];
-      const spec = this.#kernel(`attention-stats-${d}-${c}-${w}`, () => attentionStatsKernel(d, c, w));
+      const spec = this.#kernel(`attention-stats-${d}-${c}-${w}${lk}`, () => attentionStatsKernel(d, c, w, layout));
       const extra = [...(colSums ? [colSums.buffer] : []), ...(winSums ? [winSums.buffer] : [])];
-      this.#dispatch(spec, [p!, mt!, qs.buffer, kp.buffer, ml, ...extra], Math.ceil((nHeads * cap) / ATTENTION_TILE));
+      this.#dispatch(spec, [p!, mt!, qs.buffer, ...keyBuffers, ml, ...extra], Math.ceil((nHeads * cap) / ATTENTION_TILE));
       this.#pool.release(ml);
+    }
+  }
+
+  /** The tensors attention reads for a view's format, in binding order (K, V, then KIVI's key parameters and rings), checked. */
+  #kvPools(view: KvView, layout: KvLayout): WebGPUTensor[] {
+    const d = view.headDim;
+    const [k, v] = [asWebGPU(view.k), asWebGPU(view.v)];
+    const check = (t: WebGPUTensor, dtype: DType, cols: number, rows: number, what: string) => {
+      if (t.dtype !== dtype || t.cols !== cols || t.rows !== rows) {
+        if (t.disposed) throw new DisposedError('tensor used after dispose');
+        throw new ShapeMismatchError(`attention: ${what} ${t.dtype}[${t.rows}, ${t.cols}] for ${layout.kind} rows of head dim ${d} (expected ${dtype}[${rows}, ${cols}])`);
+      }
+    };
+    const slots = k.rows;
+    switch (layout.kind) {
+      case 'f32':
+      case 'f16':
+      case 'bf16':
+        check(k, layout.kind, d, slots, 'K pool');
+        check(v, layout.kind, d, slots, 'V pool');
+        return [k, v];
+      case 'int8':
+        check(k, 'u8', int8Layout(d).slotBytes, slots, 'K pool');
+        check(v, 'u8', int8Layout(d).slotBytes, slots, 'V pool');
+        return [k, v];
+      case 'kivi': {
+        const f = view.format as Extract<KvFormat, { kind: 'kivi' }>;
+        const cb = kiviCodeBytes(d, layout.bits);
+        const [kp, rk, rv] = [asWebGPU(f.keyParams), asWebGPU(f.residualK), asWebGPU(f.residualV)];
+        check(k, 'u8', cb, slots, 'K pool');
+        check(v, 'u8', cb + 4 * kiviValueGroups(d, layout.group), slots, 'V pool');
+        check(kp, 'u8', 4 * d, slots / layout.group, 'key parameters');
+        check(rk, 'f16', d, view.nKvHeads * f.residual, 'K residual ring');
+        check(rv, 'f16', d, view.nKvHeads * f.residual, 'V residual ring');
+        if (!(f.residual > 0) || slots % layout.group) throw new InvalidArgumentError(`attention: KIVI residual ${f.residual}, group ${layout.group}, ${slots} pool slots`);
+        return [k, v, kp, rk, rv];
+      }
+      default:
+        return layout satisfies never;
     }
   }
 

@@ -19,6 +19,9 @@ export const ATTENTION_PARAMS: ParamFields = [
   ['chunk', 'u32'], // keys per workgroup (split decode)
   ['nChunks', 'u32'],
   ['winQueries', 'u32'], // stats: the last winQueries queries make up windowSums
+  ['nKv', 'u32'],
+  ['residual', 'u32'], // KIVI: rows of each head's residual ring
+  ['oKivi', 'u32'], // KIVI: keyQuantized, valueQuantized, ringBase (nKv each) in kv_meta
 ];
 
 /** Keys scored per tile (= invocations per workgroup). */
@@ -44,16 +47,17 @@ export function channelsPerInvocation(headDim: number): number {
 /**
  * Workgroup declarations and the body that runs the online softmax of query row `qo` (query i, head
  * h, KV head kh) over logical keys [j0, j1), leaving the running max `M`, sum `L` and unnormalised
- * output `acc` (channel t + 64 * ci in acc[ci]).
+ * output `acc` (channel t + 64 * ci in acc[ci]). Keys and values are read through key_src/key_at and
+ * val_src/val_at (kv-read.wgsl.ts); without `values` only M and L are computed.
  */
-export function onlineSoftmaxWgsl(headDim: number): { decls: string; body: string } {
+export function onlineSoftmaxWgsl(headDim: number, values = true): { decls: string; body: string } {
   const cpt = channelsPerInvocation(headDim);
   const decls = /* wgsl */ `
 const D = ${headDim}u;
 const CPT = ${cpt}u;
 var<workgroup> qv: array<f32, ${headDim}>;
 var<workgroup> sc: array<f32, 64>;
-var<workgroup> rows: array<u32, 64>;
+var<workgroup> vsrc: array<vec2<u32>, 64>;
 `;
   // Per tile of 64 keys: each invocation scores one key into workgroup memory; after one barrier every
   // invocation reads the 64 scores itself (the tile max, the exponentials and their sum are the same
@@ -68,17 +72,19 @@ var<workgroup> rows: array<u32, 64>;
   for (var base = j0; base < j1; base += 64u) {
     let j = base + t;
     var s = -3.0e38;
-    var row = 0u;
+    var vs = vec2<u32>(0u, 0u);
     if (j < j1) {
       if (visible(kh, j, qp)) {
-        row = pool_row(kh, j);
+        let row = pool_row(kh, j);
+        let ks = key_src(kh, j, row);
         var dot = 0.0;
-        for (var c = 0u; c < D; c++) { dot += qv[c] * k[row * D + c]; }
+        for (var c = 0u; c < D; c++) { dot += qv[c] * key_at(ks, c); }
         s = dot * p.scale;
+        ${values ? 'vs = val_src(kh, j, row);' : ''}
       }
     }
     sc[t] = s;
-    rows[t] = row;
+    vsrc[t] = vs;
     workgroupBarrier();
     let n = min(64u, j1 - base);
     var tileMax = -3.0e38;
@@ -92,10 +98,14 @@ var<workgroup> rows: array<u32, 64>;
       if (su > -1.0e38) {
         let e = exp(su - newM);
         tileSum += e;
-        let vo = rows[u] * D;
+        ${
+          values
+            ? `let vsu = vsrc[u];
         for (var ci = 0u; ci < CPT; ci++) {
           let c = t + ci * 64u;
-          if (c < D) { acc[ci] += e * v[vo + c]; }
+          if (c < D) { acc[ci] += e * val_at(vsu, c); }
+        }`
+            : ''
         }
       }
     }

@@ -5,25 +5,28 @@
 import type { KernelSpec } from './kernel.js';
 import { bindingDecls, LINEAR_WORKGROUP, paramsStruct } from './kernel.js';
 import { ATTENTION_PARAMS, onlineSoftmaxWgsl, VIEW_LOOKUPS } from './attention-common.wgsl.js';
+import type { KvLayout } from './kv-read.wgsl.js';
+import { kvBindings, kvLayoutKey, kvReadWgsl } from './kv-read.wgsl.js';
 
 /** Keys per workgroup of the split pass. */
 export const DECODE_CHUNK = 256;
 
-export function attentionDecodeKernel(headDim: number): KernelSpec {
+export function attentionDecodeKernel(headDim: number, layout: KvLayout = { kind: 'f32' }): KernelSpec {
   const { decls, body } = onlineSoftmaxWgsl(headDim);
+  const pools = kvBindings(layout);
   const code = /* wgsl */ `
 ${paramsStruct(ATTENTION_PARAMS)}
 ${bindingDecls([
   ['uniform', 'p', 'Params'],
   ['read', 'kv_meta', 'array<i32>'],
   ['read', 'q', 'array<f32>'],
-  ['read', 'k', 'array<f32>'],
-  ['read', 'v', 'array<f32>'],
+  ...pools,
   ['rw', 'part', 'array<f32>'],
 ])}
 ${LINEAR_WORKGROUP}
 ${VIEW_LOOKUPS}
 ${decls}
+${kvReadWgsl(layout, headDim)}
 
 @compute @workgroup_size(64)
 fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) t: u32) {
@@ -50,9 +53,9 @@ ${body}
 }
 `;
   return {
-    key: `attention-decode-d${headDim}`,
+    key: `attention-decode-d${headDim}${kvLayoutKey(layout)}`,
     code,
-    bindings: ['uniform', 'read', 'read', 'read', 'read', 'rw'],
+    bindings: ['uniform', 'read', 'read', ...pools.map(([k]) => k), 'rw'],
     params: ATTENTION_PARAMS,
     workgroupSize: 64,
   };

@@ -6,13 +6,15 @@
 import type { KernelSpec } from './kernel.js';
 import { bindingDecls, LINEAR_WORKGROUP, paramsStruct } from './kernel.js';
 import { ATTENTION_PARAMS, VIEW_LOOKUPS } from './attention-common.wgsl.js';
+import type { KvLayout } from './kv-read.wgsl.js';
+import { kvBindings, kvLayoutKey, kvReadWgsl } from './kv-read.wgsl.js';
 
-export function attentionStatsKernel(headDim: number, columnSums: boolean, windowSums: boolean): KernelSpec {
-  const decls: ['uniform' | 'read' | 'rw', string, string][] = [
+export function attentionStatsKernel(headDim: number, columnSums: boolean, windowSums: boolean, layout: KvLayout = { kind: 'f32' }): KernelSpec {
+  const decls: (readonly ['uniform' | 'read' | 'rw', string, string])[] = [
     ['uniform', 'p', 'Params'],
     ['read', 'kv_meta', 'array<i32>'],
     ['read', 'q', 'array<f32>'],
-    ['read', 'k', 'array<f32>'],
+    ...kvBindings(layout, true),
     ['read', 'ml', 'array<vec2<f32>>'],
   ];
   if (columnSums) decls.push(['rw', 'col', 'array<f32>']);
@@ -23,6 +25,7 @@ ${bindingDecls(decls)}
 ${LINEAR_WORKGROUP}
 ${VIEW_LOOKUPS}
 const D = ${headDim}u;
+${kvReadWgsl(layout, headDim, true)}
 
 @compute @workgroup_size(64)
 fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) t: u32) {
@@ -36,6 +39,7 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, 
     return;
   }
   let row = pool_row(kh, j);
+  let ks = key_src(kh, j, row);
   var cs = 0.0;
   var ws = 0.0;
   for (var i = 0u; i < p.m; i++) {
@@ -45,7 +49,7 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, 
     if (st.y <= 0.0) { continue; }
     let qo = (i * p.nHeads + h) * D;
     var dot = 0.0;
-    for (var c = 0u; c < D; c++) { dot += q[qo + c] * k[row * D + c]; }
+    for (var c = 0u; c < D; c++) { dot += q[qo + c] * key_at(ks, c); }
     let pr = exp(dot * p.scale - st.x) / st.y;
     cs += pr;
     if (i + p.winQueries >= p.m) { ws += pr; }
@@ -55,7 +59,7 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, 
 }
 `;
   return {
-    key: `attention-stats-d${headDim}-${+columnSums}${+windowSums}`,
+    key: `attention-stats-d${headDim}-${+columnSums}${+windowSums}${kvLayoutKey(layout)}`,
     code,
     bindings: decls.map(([k]) => k),
     params: ATTENTION_PARAMS,
