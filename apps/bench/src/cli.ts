@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 import { KvkitError } from '@kvkit/tensor';
 import { UsageError } from './args.js';
-import { benchCacheCommand, benchCacheHelp } from './commands/bench-cache.js';
+import { benchCommand, benchHelp, SUITES, suiteCommand } from './commands/bench.js';
 import { generateCommand, generateHelp } from './commands/generate.js';
 import { evalPplCommand, evalPplHelp } from './commands/eval-ppl.js';
 import { planCommand, planHelp } from './commands/plan.js';
@@ -9,7 +9,8 @@ import { policySelectCommand, policySelectHelp } from './commands/policy-select.
 
 const commands: Record<string, (argv: string[]) => Promise<void>> = {
   generate: generateCommand,
-  'bench cache': benchCacheCommand,
+  bench: benchCommand,
+  ...Object.fromEntries(SUITES.map((s) => [`bench ${s.name}`, suiteCommand(s)])),
   'policy select': policySelectCommand,
   plan: planCommand,
   'eval ppl': evalPplCommand,
@@ -18,7 +19,7 @@ const commands: Record<string, (argv: string[]) => Promise<void>> = {
 const help = `kvkit: KV-cache runtime for language models
 
 ${generateHelp}
-${benchCacheHelp}
+${benchHelp}
 ${policySelectHelp}
 ${planHelp}
 ${evalPplHelp}

@@ -1,5 +1,6 @@
 import { execFileSync, spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 
@@ -67,7 +68,8 @@ describe('kvkit generate', () => {
 
 describe('kvkit bench cache', () => {
   it('reports cached vs recomputed speed with the theoretical FLOP ratio and identical tokens', () => {
-    const out = JSON.parse(execFileSync(process.execPath, [CLI, 'bench', 'cache', '--lengths', '16,32', '--json'], { encoding: 'utf8' }));
+    // The report goes to ./bench-results/cache/: run it in a scratch folder.
+    const out = JSON.parse(execFileSync(process.execPath, [CLI, 'bench', 'cache', '--lengths', '16,32', '--json', '--quiet'], { encoding: 'utf8', cwd: tmpdir() }));
     expect(out.rows).toHaveLength(2);
     for (const r of out.rows) {
       expect(r.sameTokens).toBe(true);

@@ -80,10 +80,11 @@ export class Session implements Disposable {
     for (const t of tokens) if (!(Number.isInteger(t) && t >= 0 && t < vocab)) throw new InvalidArgumentError(`token id ${t} outside the vocabulary of ${vocab}`);
     if (this.mode === 'cache') {
       const phase = this.#tokens.length === 0 ? 'prefill' : 'decode';
+      this.#slideWindows(0);
       this.#policy?.beforeAppend(tokens.length, phase);
       const logits = await this.#forward(Int32Array.from(tokens), this.#tokens.length, opts.allLogits ?? false, phase);
       this.#tokens.push(...tokens);
-      this.#slideWindows();
+      this.#slideWindows(1);
       await this.#policy?.afterAppend(tokens.length, phase);
       return logits;
     }
@@ -137,8 +138,12 @@ export class Session implements Disposable {
     return b.read(a.logits);
   }
 
-  /** Sliding-window layers keep the last w - 1 positions: all the next query can see besides itself. */
-  #slideWindows(): void {
+  /**
+   * Sliding-window layers hold the last w positions between steps, as `cacheBytes` counts (min(t, w)):
+   * after a forward pass they trim to w (`extra` 1; a long prompt needed all its keys while it ran),
+   * and before new tokens arrive to the w - 1 the first of them can see (`extra` 0).
+   */
+  #slideWindows(extra: 0 | 1): void {
     const windows = this.model.config.slidingWindow;
     if (!windows) return;
     const next = this.#tokens.length;
@@ -149,7 +154,7 @@ export class Session implements Disposable {
       for (let h = 0; h < kv.nKvHeads; h++) {
         const pos = kv.positionsOf(h);
         const keep: number[] = [];
-        pos.forEach((p, j) => p > next - w && keep.push(j));
+        pos.forEach((p, j) => p > next - w - extra && keep.push(j));
         if (keep.length < pos.length) kv.retain(h, keep);
       }
     }

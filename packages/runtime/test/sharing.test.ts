@@ -1,7 +1,7 @@
 // Cross-layer and head sharing on random-weight models against the float64 reference forward.
 import { describe, expect, it } from 'vitest';
 import type { ModelConfig } from '@kvkit/loaders';
-import { bytesPerToken, kvSourceCla, kvSourceIdentity, kvSourceMlkv, kvSourceSharedTail, yocoConfig } from '@kvkit/cache';
+import { bytesPerToken, cacheBytes, kvSourceCla, kvSourceIdentity, kvSourceMlkv, kvSourceSharedTail, yocoConfig } from '@kvkit/cache';
 import { decodeWeights, randomModel, referenceForward } from '@kvkit/test-utils';
 import { CpuBackend } from '@kvkit/tensor';
 import { LlamaModel, Session } from '../src/index.js';
@@ -48,11 +48,12 @@ describe.each(cases)('$name', (c) => {
     got.forEach((row, p) => row.forEach((v, j) => (worst = Math.max(worst, Math.abs(v - ref[p]![j]!)))));
     expect(worst).toBeLessThan(1e-4);
 
-    // Only source layers hold K/V; the bytes equal the formula (windows hold w - 1 after a step).
+    // Only source layers hold K/V; the bytes equal the formula (a window holds min(t, w)).
     const st = session.stats();
     const owners = c.kvSource.filter((s, l) => s === l);
     expect(st.bytesPerToken).toBe(bytesPerToken({ kvSource: c.kvSource, nKvHeads: c.nKvHeads, headDim: 8, kvDtype: 'f32' }));
-    const held = owners.reduce((s, l) => s + c.nKvHeads * Math.min(30, (c.slidingWindow?.[l] ?? 31) - 1), 0);
+    const held = owners.reduce((s, l) => s + c.nKvHeads * Math.min(30, c.slidingWindow?.[l] ?? 30), 0);
     expect(st.bytesUsed).toBe(held * 2 * 8 * 4);
+    expect(st.bytesUsed).toBe(cacheBytes({ kvSource: c.kvSource, nKvHeads: c.nKvHeads, headDim: 8, kvDtype: 'f32', ...(c.slidingWindow ? { slidingWindow: c.slidingWindow } : {}) }, 30));
   });
 });
