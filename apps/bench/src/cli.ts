@@ -2,6 +2,7 @@
 import { KvkitError } from '@kvkit/tensor';
 import { UsageError } from './args.js';
 import { benchCommand, benchHelp, SUITES, suiteCommand } from './commands/bench.js';
+import { benchKernelsCommand, benchKernelsHelp } from './commands/bench-kernels.js';
 import { generateCommand, generateHelp } from './commands/generate.js';
 import { evalPplCommand, evalPplHelp } from './commands/eval-ppl.js';
 import { planCommand, planHelp } from './commands/plan.js';
@@ -11,6 +12,7 @@ const commands: Record<string, (argv: string[]) => Promise<void>> = {
   generate: generateCommand,
   bench: benchCommand,
   ...Object.fromEntries(SUITES.map((s) => [`bench ${s.name}`, suiteCommand(s)])),
+  'bench kernels': benchKernelsCommand,
   'policy select': policySelectCommand,
   plan: planCommand,
   'eval ppl': evalPplCommand,
@@ -20,6 +22,7 @@ const help = `kvkit: KV-cache runtime for language models
 
 ${generateHelp}
 ${benchHelp}
+${benchKernelsHelp}
 ${policySelectHelp}
 ${planHelp}
 ${evalPplHelp}

@@ -78,3 +78,18 @@ describe('kvkit bench cache', () => {
     expect(out.rows[1].flopRatio).toBeGreaterThan(out.rows[0].flopRatio);
   });
 });
+
+describe('kvkit generate --backend webgpu', () => {
+  it('generates the same tokens as the CPU backend (Dawn; software adapter without a GPU)', (ctx) => {
+    const args = ['generate', '--prompt', 'Once upon a time', '--max-tokens', '12', '--format', 'json'];
+    const gpu = kvkit(...args, '--backend', 'webgpu');
+    if (gpu.status !== 0 && /NO_ADAPTER/.test(gpu.stderr)) {
+      console.warn(`skipping the WebGPU CLI test: no adapter (${gpu.stderr.trim()})`);
+      ctx.skip();
+    }
+    expect(gpu.status, gpu.stderr).toBe(0);
+    const out = JSON.parse(gpu.stdout);
+    expect(out.backend).toBe('webgpu');
+    expect(out.tokens).toEqual(json(...args.slice(0, -2)).tokens);
+  });
+});

@@ -1,12 +1,12 @@
-import { CpuBackend } from '@kvkit/tensor';
 import { LlamaModel } from '@kvkit/runtime';
 import { intArg, numArg, oneOf, parse } from '../args.js';
+import { openBackend } from '../backend-choice.js';
 import { openModel } from '../model-source.js';
 import { kvDtypeFromArgs, kvDtypeHelp, kvDtypeOptions, policyFromArgs, policyHelp, policyOptions } from '../policy-args.js';
 import { runGeneration } from '../run-generation.js';
 
 export const generateHelp = `kvkit generate --model <file|dir> [--tokenizer <file>] --prompt <text> --max-tokens <N>
-               [--temperature 0] [--top-k 0] [--top-p 1] [--seed S] [--no-cache] [--format text|json]
+               [--temperature 0] [--top-k 0] [--top-p 1] [--seed S] [--no-cache] [--format text|json] [--backend cpu|webgpu]
                ${policyHelp}
                ${kvDtypeHelp}`;
 
@@ -22,6 +22,7 @@ export async function generateCommand(argv: string[]): Promise<void> {
     seed: { type: 'string' },
     'no-cache': { type: 'boolean', default: false },
     format: { type: 'string' },
+    backend: { type: 'string' },
     ...policyOptions,
     ...kvDtypeOptions,
   });
@@ -30,7 +31,7 @@ export async function generateCommand(argv: string[]): Promise<void> {
   const format = oneOf(a.format, 'format', ['text', 'json'] as const, 'text');
   const loaded = await openModel(a.model, a.tokenizer);
   const tok = loaded.tokenizer;
-  using backend = new CpuBackend();
+  using backend = await openBackend(a.backend);
   using model = LlamaModel.load(backend, loaded);
   const prompt = tok.encode(a.prompt ?? '');
   const maxTokens = intArg(a['max-tokens'], 'max-tokens', loaded.config.contextLength - prompt.length, 1);
@@ -57,6 +58,7 @@ export async function generateCommand(argv: string[]): Promise<void> {
     promptTokens: run.promptTokens,
     generatedTokens: run.generated.length,
     finishReason: run.finish,
+    backend: backend.name,
     timings: { prefillMs: run.prefillMs, decodeMs: run.decodeMs, tokensPerSecond: run.tokensPerSecond },
     cache: {
       bytesUsed: s.bytesUsed,
