@@ -2,7 +2,6 @@
 // keys per channel over groups of G tokens, values per token over groups of G channels.
 import { f16Table32 } from '../../f16.js';
 import { InvalidArgumentError, UnsupportedDTypeError } from '../../errors.js';
-import type { KiviFormat } from '../../kv-format.js';
 import { kiviCodeBytes, kiviValueGroups } from '../../kv-format.js';
 import type { KvView } from '../../kv-view.js';
 import { asCpu } from '../cpu-tensor.js';
