@@ -93,3 +93,15 @@ describe('kvkit generate --backend webgpu', () => {
     expect(out.tokens).toEqual(json(...args.slice(0, -2)).tokens);
   });
 });
+
+describe('kvkit generate --backend wasm', () => {
+  it('generates the same tokens as the scalar CPU backend on 1 and 2 threads', () => {
+    const args = ['generate', '--prompt', 'Once upon a time', '--max-tokens', '40'];
+    const cpu = json(...args).tokens;
+    for (const threads of ['1', '2']) {
+      const out = json(...args, '--backend', 'wasm', '--threads', threads);
+      expect(out.backend).toBe('cpu-wasm');
+      expect(out.tokens).toEqual(cpu);
+    }
+  });
+});

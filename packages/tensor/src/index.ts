@@ -9,3 +9,5 @@ export { quantizeQ4_0, dequantizeQ4_0, Q4_0_BLOCK, Q4_0_BYTES } from './quant/q4
 export { encode, decode } from './quant/codec.js';
 export { CpuBackend } from './cpu/cpu-backend.js';
 export * from './kv-format.js';
+export { WasmCpuBackend, createWasmCpuBackend } from './cpu/wasm/wasm-backend.js';
+export type { WasmCpuBackendOptions } from './cpu/wasm/wasm-backend.js';

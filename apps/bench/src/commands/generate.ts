@@ -6,7 +6,7 @@ import { kvDtypeFromArgs, kvDtypeHelp, kvDtypeOptions, policyFromArgs, policyHel
 import { runGeneration } from '../run-generation.js';
 
 export const generateHelp = `kvkit generate --model <file|dir> [--tokenizer <file>] --prompt <text> --max-tokens <N>
-               [--temperature 0] [--top-k 0] [--top-p 1] [--seed S] [--no-cache] [--format text|json] [--backend cpu|webgpu]
+               [--temperature 0] [--top-k 0] [--top-p 1] [--seed S] [--no-cache] [--format text|json] [--backend cpu|wasm|webgpu] [--threads n]
                ${policyHelp}
                ${kvDtypeHelp}`;
 
@@ -23,6 +23,7 @@ export async function generateCommand(argv: string[]): Promise<void> {
     'no-cache': { type: 'boolean', default: false },
     format: { type: 'string' },
     backend: { type: 'string' },
+    threads: { type: 'string' },
     ...policyOptions,
     ...kvDtypeOptions,
   });
@@ -31,7 +32,7 @@ export async function generateCommand(argv: string[]): Promise<void> {
   const format = oneOf(a.format, 'format', ['text', 'json'] as const, 'text');
   const loaded = await openModel(a.model, a.tokenizer);
   const tok = loaded.tokenizer;
-  using backend = await openBackend(a.backend);
+  using backend = await openBackend(a.backend, intArg(a.threads, 'threads', 1, 1));
   using model = LlamaModel.load(backend, loaded);
   const prompt = tok.encode(a.prompt ?? '');
   const maxTokens = intArg(a['max-tokens'], 'max-tokens', loaded.config.contextLength - prompt.length, 1);
