@@ -81,6 +81,14 @@ describe('kvkit bench', () => {
     expect(r.ratios[0].decodeRatio).toBeGreaterThan(0);
   });
 
+  it.skipIf(!llamaCpp)('peers --kvkit-backend wasm compares at equal thread counts', () => {
+    const r = json('peers', '--shapes', 'tiny', '--weights', 'q8_0', '--contexts', '16', '--decode', '4', '--threads', '1,2', '--reps', '1', '--agreement-tokens', '16', '--kvkit-backend', 'wasm');
+    if (r.llamaCpp === null) return;
+    const kvkit = r.rows.filter((x: { engine: string }) => x.engine === 'kvkit').map((x: { threads: number }) => x.threads);
+    expect(kvkit).toEqual([1, 2]);
+    expect(r.ratios.map((x: { threads: number }) => x.threads)).toEqual([1, 2]);
+  });
+
   it('cache: keeps its flags and JSON, now with a report', () => {
     const r = json('cache', '--lengths', '8,16');
     expect(r.model).toBe('default');

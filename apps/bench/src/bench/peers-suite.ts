@@ -4,7 +4,8 @@ import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { loadModel } from '@kvkit/loaders';
 import { LlamaModel } from '@kvkit/runtime';
-import { CpuBackend } from '@kvkit/tensor';
+import type { Backend } from '@kvkit/tensor';
+import { CpuBackend, createWasmCpuBackend } from '@kvkit/tensor';
 import { DEFAULT_MODEL } from '../model-source.js';
 import { LlamaCppEngine, loadLlamaCpp } from './llama-cpp.js';
 import { ensureRandomModels, SHAPES, WEIGHT_TYPES } from './models.js';
@@ -38,7 +39,7 @@ export interface PeerRatio {
   readonly weights: WeightType;
   readonly context: number;
   readonly threads: number;
-  /** kvkit (1 thread) / llama.cpp (`threads`) tokens per second. */
+  /** kvkit / llama.cpp (`threads`) tokens per second (kvkit on 1 thread, or on `threads` with --kvkit-backend wasm). */
   readonly prefillRatio: number;
   readonly decodeRatio: number;
   /** Greedy tokens of kvkit and llama.cpp agreeing (random weights: near-ties make early divergence normal). */
@@ -48,7 +49,8 @@ export interface PeerRatio {
 export const peersSuite: Suite = {
   name: 'peers',
   help: `kvkit bench peers [--shapes 15m,110m (or tiny)] [--weights f32,q8_0] [--contexts 256,1024 (quick: 128)] [--decode 64] [--threads 1,2]
-               [--reps 3] [--agreement-tokens 256] [--stories <stories260K.gguf>]`,
+               [--reps 3] [--agreement-tokens 256] [--stories <stories260K.gguf>] [--kvkit-backend cpu|wasm]
+               (cpu: the scalar reference on one thread against every llama.cpp thread count; wasm: equal threads)`,
   options: {
     shapes: { type: 'string' },
     weights: { type: 'string' },
@@ -58,6 +60,7 @@ export const peersSuite: Suite = {
     reps: { type: 'string' },
     'agreement-tokens': { type: 'string' },
     stories: { type: 'string' },
+    'kvkit-backend': { type: 'string' },
   },
   async run(a, ctx) {
     const t0 = performance.now();
@@ -70,7 +73,11 @@ export const peersSuite: Suite = {
     const reps = listArg(a.reps, 'reps', [q ? 1 : 3], intItem(1))[0]!;
     const agreementTokens = listArg(a['agreement-tokens'], 'agreement-tokens', [256], intItem(1))[0]!;
     const storiesPath = str(a, 'stories') ?? DEFAULT_MODEL;
-    const params = { shapes, weights, contexts, decode, threads: threadCounts, reps, agreementTokens, stories: storiesPath, kvkitBackend: 'cpu (1 thread)' };
+    const kvkitBackend = (listArg(a['kvkit-backend'], 'kvkit-backend', ['cpu'], oneOfItem(['cpu', 'wasm']))[0] ?? 'cpu') as 'cpu' | 'wasm';
+    // The scalar reference runs on one thread; the WASM backend runs at each of llama.cpp's thread counts.
+    const kvkitThreads = kvkitBackend === 'wasm' ? threadCounts : [1];
+    const kvkitThreadsFor = (t: number) => (kvkitBackend === 'wasm' ? t : 1);
+    const params = { shapes, weights, contexts, decode, threads: threadCounts, reps, agreementTokens, stories: storiesPath, kvkitBackend: kvkitBackend === 'wasm' ? 'wasm (equal threads)' : 'cpu (1 thread)' };
 
     const cpp = await loadLlamaCpp();
     if (!cpp.ok) {
@@ -135,15 +142,20 @@ export const peersSuite: Suite = {
       progress.update(`writing/reading ${s} GGUF in ${ctx.modelsDir}`);
       for (const file of ensureRandomModels(ctx.modelsDir, shape, weights)) {
         const loaded = await loadModel(file.path);
-        using backend = new CpuBackend();
-        using model = LlamaModel.load(backend, loaded);
+        const backends: Backend[] = [];
+        const models = new Map<number, LlamaModel>();
+        for (const t of kvkitThreads) {
+          const backend = kvkitBackend === 'wasm' ? await createWasmCpuBackend({ threads: t }) : new CpuBackend();
+          backends.push(backend);
+          models.set(t, LlamaModel.load(backend, loaded));
+        }
         const maxCtx = Math.max(...contexts) + decode + 8;
         const engine = await LlamaCppEngine.load(cpp.llama, file.path, maxCtx);
         try {
           for (const t of threadCounts) threadsUsed[String(t)] = await engine.threadsUsed(t);
           // Warm-up both engines (JIT, thread pools, first allocations).
           const warm = randomPrompt(32, shape.vocabSize, 1, 99);
-          await kvkitTimedRun(model, warm, 4);
+          for (const m of models.values()) await kvkitTimedRun(m, warm, 4);
           for (const t of threadCounts) await engine.run(warm, 4, t);
           for (const n of contexts) {
             const prompt = randomPrompt(n, shape.vocabSize, 1, n);
@@ -151,7 +163,7 @@ export const peersSuite: Suite = {
             const add = (key: string, r: TimedRun) => runs.set(key, [...(runs.get(key) ?? []), r]);
             for (let rep = 0; rep < reps; rep++) {
               progress.update(`${s} ${file.weightType} ctx ${n} rep ${rep + 1}/${reps}`);
-              add('kvkit:1', await kvkitTimedRun(model, prompt, decode));
+              for (const [t, m] of models) add(`kvkit:${t}`, await kvkitTimedRun(m, prompt, decode));
               for (const t of threadCounts) add(`llama.cpp:${t}`, await engine.run(prompt, decode, t));
               progress.tick();
             }
@@ -171,9 +183,9 @@ export const peersSuite: Suite = {
                 runs: rs.length,
               };
             };
-            const k = row('kvkit:1');
-            rows.push(k);
+            for (const t of kvkitThreads) rows.push(row(`kvkit:${t}`));
             for (const t of threadCounts) {
+              const k = row(`kvkit:${kvkitThreadsFor(t)}`);
               const l = row(`llama.cpp:${t}`);
               rows.push(l);
               ratios.push({
@@ -183,25 +195,27 @@ export const peersSuite: Suite = {
                 threads: t,
                 prefillRatio: k.prefillTokensPerSecond / l.prefillTokensPerSecond,
                 decodeRatio: k.decodeTokensPerSecond / l.decodeTokensPerSecond,
-                tokenPrefix: agreement(runs.get('kvkit:1')![0]!.generated, runs.get(`llama.cpp:${t}`)![0]!.generated).prefix,
+                tokenPrefix: agreement(runs.get(`kvkit:${kvkitThreadsFor(t)}`)![0]!.generated, runs.get(`llama.cpp:${t}`)![0]!.generated).prefix,
               });
             }
           }
         } finally {
           await engine.dispose();
+          for (const m of models.values()) m.dispose();
+          for (const b of backends) b[Symbol.dispose]();
         }
       }
     }
     progress.finish();
 
     tables.push({
-      title: `kvkit (CPU, 1 thread) vs llama.cpp ${cpp.version} (CPU, ${threadCounts.join(' and ')} threads): tokens per second`,
+      title: `kvkit (${params.kvkitBackend}) vs llama.cpp ${cpp.version} (CPU, ${threadCounts.join(' and ')} threads): tokens per second`,
       columns: ['shape', 'weights', 'context', 'engine', 'threads', 'prefill tok/s', 'TTFT ms', 'decode tok/s'],
       rows: rows.map((r) => [r.shape, r.weights, r.context, r.engine, r.threads, r.prefillTokensPerSecond, r.ttftMs, r.decodeTokensPerSecond]),
       note: `Medians of ${reps} run(s) per engine, alternating kvkit / llama.cpp run by run in one process. Prompt of \`context\` seeded random tokens (BOS first) in one chunk, then ${decode - 1} greedy decode steps.`,
     });
     tables.push({
-      title: 'Ratios kvkit / llama.cpp (> 1: kvkit faster; kvkit always runs one thread)',
+      title: `Ratios kvkit / llama.cpp (> 1: kvkit faster; ${kvkitBackend === 'wasm' ? 'kvkit at the same thread count' : 'kvkit runs one thread'})`,
       columns: ['shape', 'weights', 'context', 'llama.cpp threads', 'prefill ratio', 'decode ratio', 'same greedy tokens (prefix)'],
       rows: ratios.map((r) => [r.shape, r.weights, r.context, r.threads, r.prefillRatio, r.decodeRatio, `${r.tokenPrefix}/${decode}`]),
       note: 'Random weights give near-uniform logits, so greedy tokens of two correct engines can part early; the token check that matters is stories260K above.',
@@ -232,7 +246,7 @@ export const peersSuite: Suite = {
         : [],
       data: { llamaCpp: { version: cpp.version, release: cpp.release, buildType: cpp.llama.buildType, threadsUsed }, agreement: { prefix: agree.prefix, same: agree.same, of: agree.of, reference: agree.reference ?? null }, rows, ratios },
       notes: [
-        `llama.cpp: node-llama-cpp ${cpp.version} (llama.cpp ${cpp.release}, ${cpp.llama.buildType} binary, getLlama({gpu: false})), threads pinned per context (${Object.entries(threadsUsed).map(([k, v]) => `${k} -> ${v}`).join(', ')}), batch 512. kvkit: CpuBackend (pure TypeScript, one thread). Both read the same GGUF files.`,
+        `llama.cpp: node-llama-cpp ${cpp.version} (llama.cpp ${cpp.release}, ${cpp.llama.buildType} binary, getLlama({gpu: false})), threads pinned per context (${Object.entries(threadsUsed).map(([k, v]) => `${k} -> ${v}`).join(', ')}), batch 512. kvkit: ${kvkitBackend === 'wasm' ? 'WASM SIMD backend at the same thread count as llama.cpp' : 'CpuBackend (pure TypeScript, one thread)'}. Both read the same GGUF files.`,
       ],
     };
   },
