@@ -13,6 +13,7 @@ import {
   kiviCodeBytes,
   kiviValueGroups,
   numel,
+  ropeFrequency,
   ShapeMismatchError,
   UnsupportedDTypeError,
 } from '@kvkit/tensor';
@@ -697,7 +698,7 @@ export class WebGPUBackend implements Backend {
     if (c && c.key === key && c.positions.length === positions.length && c.positions.every((v, i) => v === positions[i])) return c.table;
     const half = headDim / 2;
     const freq = new Float64Array(half);
-    for (let p = 0; p < half; p++) freq[p] = Math.fround(1 / Math.fround(Math.pow(theta, (2 * p) / headDim)));
+    for (let p = 0; p < half; p++) freq[p] = ropeFrequency(theta, headDim, p);
     const table = new Float32Array(positions.length * half * 2);
     positions.forEach((pos, i) => {
       for (let p = 0; p < half; p++) {

@@ -2,6 +2,7 @@ import type { RopeOptions } from '../../backend.js';
 import { InvalidArgumentError, ShapeMismatchError } from '../../errors.js';
 import type { CpuTensor } from '../cpu-tensor.js';
 import { rowsCols } from '../cpu-tensor.js';
+import { ropeAngles, rotateHeads } from '../../rope-angles.js';
 
 /** Rotary embedding in place; frequency of pair i is theta^(-2i/d) in both layouts. */
 export function rope(x: CpuTensor, positions: Int32Array, opts: RopeOptions): void {
@@ -16,23 +17,7 @@ export function rope(x: CpuTensor, positions: Int32Array, opts: RopeOptions): vo
   const cos = new Float64Array(half);
   const sin = new Float64Array(half);
   for (let i = 0; i < m; i++) {
-    const pos = positions[i]!;
-    for (let p = 0; p < half; p++) {
-      const freq = Math.fround(1 / Math.fround(Math.pow(theta, (2 * p) / headDim)));
-      const angle = Math.fround(pos * freq);
-      cos[p] = Math.fround(Math.cos(angle));
-      sin[p] = Math.fround(Math.sin(angle));
-    }
-    for (let h = 0; h < nHeads; h++) {
-      const base = i * width + h * headDim;
-      for (let p = 0; p < half; p++) {
-        const a = layout === 'adjacent' ? base + 2 * p : base + p;
-        const b = layout === 'adjacent' ? a + 1 : a + half;
-        const v0 = xs[a]!;
-        const v1 = xs[b]!;
-        xs[a] = v0 * cos[p]! - v1 * sin[p]!;
-        xs[b] = v0 * sin[p]! + v1 * cos[p]!;
-      }
-    }
+    ropeAngles(positions[i]!, headDim, theta, cos, sin);
+    rotateHeads(xs, i * width, nHeads, headDim, layout, cos, sin);
   }
 }

@@ -23,6 +23,7 @@ import { kvMove, kvWrite } from '../kernels/kv-write.js';
 import { matmul as jsMatmul } from '../kernels/matmul.js';
 import { rmsnorm } from '../kernels/rmsnorm.js';
 import { rope } from '../kernels/rope.js';
+import { ropeAngles, rotateHeads } from '../../rope-angles.js';
 import { Heap, PAGE } from './heap.js';
 import type { KernelExports, KernelModuleOptions, MatmulFn } from './kernels.js';
 import { ATTN_ARGS, ATTN_JOB, buildKernelModule, DEFAULT_QUANT_GEMV, MATMUL_ARGS } from './kernels.js';
@@ -274,28 +275,12 @@ export class WasmCpuBackend implements Backend {
     const c = this.#rope;
     if (c.pos !== pos || c.headDim !== headDim || c.theta !== theta) {
       if (c.cos.length < half) Object.assign(c, { cos: new Float64Array(half), sin: new Float64Array(half) });
-      for (let p = 0; p < half; p++) {
-        const freq = Math.fround(1 / Math.fround(Math.pow(theta, (2 * p) / headDim)));
-        const angle = Math.fround(pos * freq);
-        c.cos[p] = Math.fround(Math.cos(angle));
-        c.sin[p] = Math.fround(Math.sin(angle));
-      }
+      ropeAngles(pos, headDim, theta, c.cos, c.sin);
       Object.assign(c, { pos, headDim, theta });
     }
     this.#heap.refresh();
     const xs = this.#heap.f32;
-    const { cos, sin } = c;
-    for (let h = 0; h < nHeads; h++) {
-      const base = t.ptr / 4 + h * headDim;
-      for (let p = 0; p < half; p++) {
-        const a = layout === 'adjacent' ? base + 2 * p : base + p;
-        const b = layout === 'adjacent' ? a + 1 : a + half;
-        const v0 = xs[a]!;
-        const v1 = xs[b]!;
-        xs[a] = v0 * cos[p]! - v1 * sin[p]!;
-        xs[b] = v0 * sin[p]! + v1 * cos[p]!;
-      }
-    }
+    rotateHeads(xs, t.ptr / 4, nHeads, headDim, layout, c.cos, c.sin);
   }
 
   siluMul(out: Tensor, gate: Tensor, up: Tensor): void {
