@@ -2,7 +2,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import type { LoadedModel } from '@kvkit/loaders';
 import { loadModel } from '@kvkit/loaders';
 import { CpuBackend } from '@kvkit/tensor';
-import { generate, LlamaModel, Session } from '../src/index.js';
+import { argmax, generate, LlamaModel, Session } from '../src/index.js';
 import { reference, STORIES } from './shared-model.js';
 
 const backend = new CpuBackend();
@@ -22,8 +22,7 @@ async function greedy(loaded: LoadedModel, n: number, mode: 'cache' | 'recompute
   let last = await session.append([loaded.config.bosId]);
   for (let i = 0; i < n; i++) {
     logits.push(last);
-    let best = 0;
-    for (let j = 1; j < last.length; j++) if (last[j]! > last[best]!) best = j;
+    const best = argmax(last);
     tokens.push(best);
     if (i + 1 < n) last = await session.append([best]);
   }

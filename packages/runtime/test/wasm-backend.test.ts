@@ -3,12 +3,13 @@
 // matmul and attention call is split across the threads), for F32, Q8_0 and Q4_0 weights, a prompt
 // prefill (the GEMM paths), quantised KV caches and a policy that reads attention statistics.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { LoadedModel, ModelWeights } from '@kvkit/loaders';
+import type { LoadedModel } from '@kvkit/loaders';
 import { loadModel } from '@kvkit/loaders';
-import type { Backend, DType, HostTensor } from '@kvkit/tensor';
-import { CpuBackend, createWasmCpuBackend, decode, encode, numel } from '@kvkit/tensor';
+import { quantizeModel } from '@kvkit/test-utils';
+import type { Backend } from '@kvkit/tensor';
+import { CpuBackend, createWasmCpuBackend } from '@kvkit/tensor';
 import type { SessionOptions } from '../src/index.js';
-import { LlamaModel, Session } from '../src/index.js';
+import { argmax, LlamaModel, Session } from '../src/index.js';
 import { reference, STORIES } from './shared-model.js';
 
 const cpu = new CpuBackend();
@@ -25,23 +26,6 @@ afterAll(() => {
   for (const b of Object.values(wasm)) b[Symbol.dispose]();
 });
 
-/** Re-encode every matrix whose rows are whole 32-value blocks (w2's rows of 172 stay f32). */
-function quantize(model: LoadedModel, dtype: DType): LoadedModel {
-  const q = (t: HostTensor): HostTensor => {
-    const cols = t.shape[t.shape.length - 1]!;
-    if (t.shape.length !== 2 || cols % 32) return t;
-    return { dtype, shape: t.shape, data: encode(dtype, decode(t.dtype, t.data, numel(t.shape))) };
-  };
-  const w = model.weights;
-  const embedding = q(w.tokenEmbedding);
-  const weights: ModelWeights = {
-    tokenEmbedding: embedding,
-    output: w.output === w.tokenEmbedding ? embedding : q(w.output),
-    finalNorm: w.finalNorm,
-    layers: w.layers.map((l) => ({ ...l, wq: q(l.wq), wk: q(l.wk), wv: q(l.wv), wo: q(l.wo), w1: q(l.w1), w2: q(l.w2), w3: q(l.w3) })),
-  };
-  return { ...model, weights };
-}
 
 /** Greedy decoding after `prompt`: the tokens and every logit vector. */
 async function greedy(backend: Backend, loaded: LoadedModel, prompt: number[], n: number, opts: SessionOptions = {}) {
@@ -52,8 +36,7 @@ async function greedy(backend: Backend, loaded: LoadedModel, prompt: number[], n
   let last = await session.append(prompt);
   for (let i = 0; i < n; i++) {
     logits.push(last);
-    let best = 0;
-    for (let j = 1; j < last.length; j++) if (last[j]! > last[best]!) best = j;
+    const best = argmax(last);
     tokens.push(best);
     if (i + 1 < n) last = await session.append([best]);
   }
@@ -88,7 +71,7 @@ describe.each(['1 thread', '2 threads'])('cpu-wasm on stories260K, %s', (threads
 
   for (const dtype of ['q8_0', 'q4_0'] as const) {
     it(`${dtype} weights: the CpuBackend's greedy tokens, from BOS and after a prompt`, async () => {
-      const q = quantize(gguf, dtype);
+      const q = quantizeModel(gguf, dtype);
       for (const prompt of [[reference.bos], [reference.bos, ...gguf.tokenizer!.encode('The cat sat on the mat and').slice(1)]]) {
         const base = await greedy(cpu, q, prompt, 64);
         const got = await greedy(wasm[threads]!, q, prompt, 64);

@@ -10,7 +10,7 @@ import type { Plugin } from 'esbuild';
 import { chromium } from 'playwright-core';
 import { describe, expect, it } from 'vitest';
 import { loadModel } from '@kvkit/loaders';
-import { LlamaModel, Session } from '@kvkit/runtime';
+import { argmax, LlamaModel, Session } from '@kvkit/runtime';
 import { CpuBackend } from '@kvkit/tensor';
 import type { PageResult } from './browser/page.js';
 import { skipSuite } from './gpu.js';
@@ -40,8 +40,7 @@ async function cpuGreedy(n: number): Promise<number[]> {
   const tokens: number[] = [];
   let last = await session.append([loaded.config.bosId]);
   for (let i = 0; i < n; i++) {
-    let best = 0;
-    for (let j = 1; j < last.length; j++) if (last[j]! > last[best]!) best = j;
+    const best = argmax(last);
     tokens.push(best);
     if (i + 1 < n) last = await session.append([best]);
   }

@@ -10,7 +10,7 @@ import { KvCache } from '@kvkit/cache';
 import type { LoadedModel } from '@kvkit/loaders';
 import { loadModel } from '@kvkit/loaders';
 import type { SessionOptions } from '@kvkit/runtime';
-import { LlamaModel, Session } from '@kvkit/runtime';
+import { argmax, LlamaModel, Session } from '@kvkit/runtime';
 import type { Backend, KvDtype, Tensor } from '@kvkit/tensor';
 import { CpuBackend, f16BitsToF32, f32ToF16Bits, int8Layout } from '@kvkit/tensor';
 import { randomF32, Rng, setup } from '@kvkit/test-utils';
@@ -277,8 +277,7 @@ else {
         const tokens: number[] = [];
         let last = await session.append([loaded.config.bosId]);
         for (let i = 0; i < n; i++) {
-          let best = 0;
-          for (let j = 1; j < last.length; j++) if (last[j]! > last[best]!) best = j;
+          const best = argmax(last);
           tokens.push(best);
           if (i + 1 < n) last = await session.append([best]);
         }

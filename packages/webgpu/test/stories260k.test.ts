@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LoadedModel } from '@kvkit/loaders';
 import { loadModel } from '@kvkit/loaders';
 import type { SessionOptions } from '@kvkit/runtime';
-import { LlamaModel, Session } from '@kvkit/runtime';
+import { argmax, LlamaModel, Session } from '@kvkit/runtime';
 import type { Backend } from '@kvkit/tensor';
 import { CpuBackend } from '@kvkit/tensor';
 import type { WebGPUBackend } from '../src/index.js';
@@ -23,8 +23,7 @@ async function greedy(backend: Backend, loaded: LoadedModel, n: number, prompt: 
   let last = await session.append(prompt);
   for (let i = 0; i < n; i++) {
     logits.push(last);
-    let best = 0;
-    for (let j = 1; j < last.length; j++) if (last[j]! > last[best]!) best = j;
+    const best = argmax(last);
     tokens.push(best);
     if (i + 1 < n) last = await session.append([best]);
   }

@@ -6,3 +6,4 @@ export * from './reference/llama.js';
 export * from './random-model.js';
 export * from './random-view.js';
 export * from './conformance.js';
+export { quantizeModel } from './quantize-model.js';

@@ -1,7 +1,7 @@
 // Runs in headless Chromium (bundled by esbuild in browser.test.ts): the backend on navigator.gpu,
 // a few conformance-style checks against the CPU backend, and stories260K greedy decoding.
 import { readModel } from '@kvkit/loaders';
-import { LlamaModel, Session } from '@kvkit/runtime';
+import { argmax, LlamaModel, Session } from '@kvkit/runtime';
 import type { Backend, DType, KvView } from '@kvkit/tensor';
 import { CpuBackend, decode, encode } from '@kvkit/tensor';
 import { createWebGPUBackend } from '../../src/index.js';
@@ -52,8 +52,7 @@ async function greedy(backend: Backend, bytes: Uint8Array, n: number) {
   let last = await session.append([loaded.config.bosId]);
   for (let i = 0; i < n; i++) {
     logits.push(last);
-    let best = 0;
-    for (let j = 1; j < last.length; j++) if (last[j]! > last[best]!) best = j;
+    const best = argmax(last);
     tokens.push(best);
     if (i + 1 < n) last = await session.append([best]);
   }
