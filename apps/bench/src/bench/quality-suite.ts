@@ -16,6 +16,7 @@ import { benchEnv } from './report.js';
 import type { Suite } from './suite.js';
 import { intItem, listArg, oneOfItem, str } from './suite.js';
 import { barChart, lineChart } from './svg.js';
+import { compareLogProbs, logSoftmax } from '../logit-compare.js';
 
 const DATASETS = { tinystories: TINYSTORIES, wikitext: WIKITEXT } as const;
 type Dataset = keyof typeof DATASETS;
@@ -41,21 +42,6 @@ export function benchPolicy(kind: PolicyKind, budget: number | null): CachePolic
   if (kind === 'full' || budget === null) return { policy: { kind: 'full' }, budget: { ratio: 1 } };
   const policy: PolicyInput = kind === 'window' ? { kind, window: budget } : ({ kind } as PolicyInput);
   return { policy, budget: { budget } };
-}
-
-function logSoftmax(x: Float32Array): Float64Array {
-  let max = -Infinity;
-  for (const v of x) if (v > max) max = v;
-  let sum = 0;
-  for (const v of x) sum += Math.exp(v - max);
-  const lse = Math.log(sum) + max;
-  return Float64Array.from(x, (v) => v - lse);
-}
-
-function argmax64(x: Float64Array): number {
-  let best = 0;
-  for (let j = 1; j < x.length; j++) if (x[j]! > x[best]!) best = j;
-  return best;
 }
 
 export const qualitySuite: Suite = {
@@ -143,10 +129,9 @@ export const qualitySuite: Suite = {
               if (i < prefill) return;
               const p = baseline[d].rows[w]![i]!;
               const lq = logSoftmax(row);
-              let s = 0;
-              for (let j = 0; j < lq.length; j++) s += Math.exp(p[j]!) * (p[j]! - lq[j]!);
-              kl += s;
-              if (argmax64(lq) === argmax64(p)) agree++;
+              const c = compareLogProbs(p, lq);
+              kl += c.kl;
+              if (c.agree) agree++;
               nll -= lq[windows[d][w]![i + 1]!]!;
               n++;
             },

@@ -7,21 +7,12 @@ import { intArg, parse, UsageError } from '../args.js';
 import { openModel } from '../model-source.js';
 import { kvDtypeFromArgs, kvDtypeHelp, kvDtypeOptions, policyFromArgs, policyHelp, policyOptions } from '../policy-args.js';
 import { TINYSTORIES, textWindows } from '../text-windows.js';
+import { compareLogProbs, logSoftmax } from '../logit-compare.js';
 
 export const evalPplHelp = `kvkit eval ppl [--model <m>] [--data <text file>] [--chars 60000] [--windows 20] [--window-len 512]
                [--prefill N] [--share-layers 1,3] [--compare] [--format text|json]
                ${policyHelp}
                ${kvDtypeHelp}`;
-
-/** Log-softmax in double. */
-function logSoftmax(x: Float32Array): Float64Array {
-  let max = -Infinity;
-  for (const v of x) max = Math.max(max, v);
-  let sum = 0;
-  for (const v of x) sum += Math.exp(v - max);
-  const lse = Math.log(sum) + max;
-  return Float64Array.from(x, (v) => v - lse);
-}
 
 /**
  * Perplexity on held-out text, optionally under a policy or training-free layer sharing; with
@@ -71,16 +62,9 @@ export async function evalPplCommand(argv: string[]): Promise<void> {
     prefill,
     onLogits: (w, i, row) => {
       if (!baseline) return;
-      const p = baseline[w]![i]!;
-      const q = logSoftmax(row);
-      let best = 0;
-      let bestP = 0;
-      for (let j = 0; j < q.length; j++) {
-        kl += Math.exp(p[j]!) * (p[j]! - q[j]!);
-        if (q[j]! > q[best]!) best = j;
-        if (p[j]! > p[bestP]!) bestP = j;
-      }
-      if (best === bestP) agree++;
+      const c = compareLogProbs(baseline[w]![i]!, logSoftmax(row));
+      kl += c.kl;
+      if (c.agree) agree++;
     },
   });
   const out = {
