@@ -5,6 +5,7 @@ import { benchCommand, benchHelp, SUITES, suiteCommand } from './commands/bench.
 import { benchKernelsCommand, benchKernelsHelp } from './commands/bench-kernels.js';
 import { generateCommand, generateHelp } from './commands/generate.js';
 import { evalPplCommand, evalPplHelp } from './commands/eval-ppl.js';
+import { evalNeedleCommand, evalNeedleHelp } from './commands/eval-needle.js';
 import { planCommand, planHelp } from './commands/plan.js';
 import { policySelectCommand, policySelectHelp } from './commands/policy-select.js';
 
@@ -16,6 +17,7 @@ const commands: Record<string, (argv: string[]) => Promise<void>> = {
   'policy select': policySelectCommand,
   plan: planCommand,
   'eval ppl': evalPplCommand,
+  'eval needle': evalNeedleCommand,
 };
 
 const help = `kvkit: KV-cache runtime for language models
@@ -26,6 +28,7 @@ ${benchKernelsHelp}
 ${policySelectHelp}
 ${planHelp}
 ${evalPplHelp}
+${evalNeedleHelp}
 `;
 
 async function main(argv: string[]): Promise<number> {

@@ -6,7 +6,7 @@ import { alignedBytes } from './byte-view.js';
 import { MalformedFileError, UnsupportedModelError } from './errors.js';
 import { buildLlamaConfig } from './llama-config.js';
 import type { LayerWeights, ModelConfig, ModelWeights } from './model-config.js';
-import { LAYER_WEIGHTS, modelShapes, sameShape } from './model-shapes.js';
+import { LAYER_WEIGHTS, modelShapes, requiredWeight, sameShape } from './model-shapes.js';
 
 const HEADER_BYTES = 28;
 const SOURCE = 'llama2.c checkpoint';
@@ -132,7 +132,7 @@ export function writeLlama2c(config: ModelConfig, weights: ModelWeights): Uint8A
     offset += t.data.length;
   };
   put('tokenEmbedding', weights.tokenEmbedding, shapes.tokenEmbedding);
-  for (const w of LAYER_WEIGHTS) weights.layers.forEach((layer, l) => put(`layers[${l}].${w}`, layer[w], shapes[w]));
+  for (const w of LAYER_WEIGHTS) weights.layers.forEach((layer, l) => put(`layers[${l}].${w}`, requiredWeight(layer, w, 'writeLlama2c'), shapes[w]));
   put('finalNorm', weights.finalNorm, shapes.finalNorm);
   // freq_cis as llama2.c's export computes it: angle = pos * theta^(-2i/head_size).
   const half = config.headDim / 2;

@@ -31,8 +31,9 @@ export interface ModelConfig {
 export interface LayerWeights {
   readonly attnNorm: HostTensor;
   readonly wq: HostTensor;
-  readonly wk: HostTensor;
-  readonly wv: HostTensor;
+  /** Absent in a layer that reads another layer's K/V (kvSource[l] != l) when the file stores none for it. */
+  readonly wk?: HostTensor;
+  readonly wv?: HostTensor;
   readonly wo: HostTensor;
   readonly ffnNorm: HostTensor;
   /** gate (w1), down (w2), up (w3) as in llama2.c: out = w2(silu(w1 x) * w3 x) */
@@ -55,7 +56,7 @@ export interface LoadedModel {
   readonly weights: ModelWeights;
   /** The embedded tokenizer (GGUF) or the one found beside the model file, when there is one. */
   readonly tokenizer?: Tokenizer;
-  readonly format: 'llama2c' | 'gguf';
+  readonly format: 'llama2c' | 'gguf' | 'hf';
 }
 
 /** Tokenizer contract shared by every format. */

@@ -1,4 +1,6 @@
-import type { ModelConfig } from './model-config.js';
+import type { HostTensor } from '@kvkit/tensor';
+import { InvalidArgumentError } from '@kvkit/tensor';
+import type { LayerWeights, ModelConfig } from './model-config.js';
 
 /** Row-major [out, in] shape of every weight of a Llama model, per layer where it applies. */
 export interface ModelShapes {
@@ -42,4 +44,11 @@ export function modelShapes(c: ModelConfig): ModelShapes {
 
 export function sameShape(a: readonly number[], b: readonly number[]): boolean {
   return a.length === b.length && a.every((v, i) => v === b[i]);
+}
+
+/** A layer's weight `w`, for writers of formats that store every weight of every layer. */
+export function requiredWeight(layer: LayerWeights, w: LayerWeightName, where: string): HostTensor {
+  const t = layer[w];
+  if (!t) throw new InvalidArgumentError(`${where}: ${w} is missing (a layer sharing another's K/V cannot be stored in this format)`);
+  return t;
 }

@@ -81,7 +81,7 @@ describe('writeLlamaGguf', () => {
     expect(m.weights.output).toBe(m.weights.tokenEmbedding);
     expect(m.weights.tokenEmbedding.dtype).toBe('q8_0');
     const l0 = m.weights.layers[0];
-    expect([l0.wq.dtype, l0.wk.dtype, l0.wv.dtype, l0.wo.dtype, l0.w1.dtype, l0.w3.dtype]).toEqual(Array(6).fill('q8_0'));
+    expect([l0.wq.dtype, l0.wk!.dtype, l0.wv!.dtype, l0.wo.dtype, l0.w1.dtype, l0.w3.dtype]).toEqual(Array(6).fill('q8_0'));
     expect([l0.w2.dtype, l0.attnNorm.dtype, l0.ffnNorm.dtype, m.weights.finalNorm.dtype]).toEqual(['f32', 'f32', 'f32', 'f32']);
     const src = bin.weights.layers[3].w1;
     const want = encode('q8_0', decode('f32', src.data, numel(src.shape)));

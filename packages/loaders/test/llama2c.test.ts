@@ -22,7 +22,7 @@ describe('readLlama2c on stories260K.bin', () => {
     expect(weights.tokenEmbedding.data.buffer).toBe(bytes.buffer);
     expect(weights.tokenEmbedding.data.byteOffset).toBe(bytes.byteOffset + 28);
     expect(weights.layers[4].w2.shape).toEqual([64, 172]);
-    expect(weights.layers[0].wk.shape).toEqual([32, 64]);
+    expect(weights.layers[0].wk!.shape).toEqual([32, 64]);
     // rms_final is the last array before the RoPE tables: 4096 floats before the end of the file.
     expect(weights.finalNorm.data.byteOffset + 64 * 4).toBe(bytes.byteOffset + bytes.length - 4 * 4096);
   });
@@ -78,7 +78,7 @@ describe('writeLlama2c', () => {
     expect(f32(back.weights.tokenEmbedding)).toEqual(f32(weights.tokenEmbedding));
     back.weights.layers.forEach((layer, l) => {
       for (const k of ['attnNorm', 'wq', 'wk', 'wv', 'wo', 'ffnNorm', 'w1', 'w2', 'w3'] as const) {
-        expect(firstDiff(layer[k].data, weights.layers[l][k].data), `${l}.${k}`).toBe(-1);
+        expect(firstDiff(layer[k]!.data, weights.layers[l][k]!.data), `${l}.${k}`).toBe(-1);
       }
     });
   });

@@ -6,7 +6,7 @@ import { MalformedFileError, UnsupportedModelError } from '../errors.js';
 import { buildLlamaConfig } from '../llama-config.js';
 import type { LayerWeights, LoadedModel, ModelConfig, ModelWeights } from '../model-config.js';
 import type { LayerWeightName } from '../model-shapes.js';
-import { LAYER_WEIGHTS, modelShapes, sameShape } from '../model-shapes.js';
+import { LAYER_WEIGHTS, modelShapes, requiredWeight, sameShape } from '../model-shapes.js';
 import type { SentencePieceBpeTokenizer } from '../sentencepiece-tokenizer.js';
 import { metaFloat, metaString, metaUint } from './metadata.js';
 import type { GgufFile } from './reader.js';
@@ -170,7 +170,7 @@ export function writeLlamaGguf(
   add('output_norm.weight', weights.finalNorm, shapes.finalNorm, true);
   if (!config.tiedEmbeddings && weights.output !== weights.tokenEmbedding) add('output.weight', weights.output, shapes.output, false);
   weights.layers.forEach((layer, l) => {
-    for (const w of LAYER_WEIGHTS) add(`blk.${l}.${LAYER_TENSOR[w]}.weight`, layer[w], shapes[w], NORMS.has(w));
+    for (const w of LAYER_WEIGHTS) add(`blk.${l}.${LAYER_TENSOR[w]}.weight`, requiredWeight(layer, w, 'writeLlamaGguf'), shapes[w], NORMS.has(w));
   });
 
   const u32 = (value: number): GgufValue => ({ type: 'u32', value });

@@ -1,0 +1,83 @@
+// A Hugging Face `tokenizer.json` behind kvkit's Tokenizer contract, through @huggingface/tokenizers.
+import { Tokenizer as HfTokenizerImpl } from '@huggingface/tokenizers';
+import { MalformedFileError, UnsupportedModelError } from '../errors.js';
+import type { Tokenizer } from '../model-config.js';
+
+const EMPTY = new Uint8Array(0);
+const utf8 = new TextEncoder();
+
+/** GPT-2's byte-level alphabet, inverted: the character standing for each byte -> that byte. */
+function byteLevelDecoder(): Map<string, number> {
+  const printable = (b: number): boolean => (b >= 0x21 && b <= 0x7e) || (b >= 0xa1 && b <= 0xac) || (b >= 0xae && b <= 0xff);
+  const out = new Map<string, number>();
+  let next = 256;
+  for (let b = 0; b < 256; b++) out.set(String.fromCodePoint(printable(b) ? b : next++), b);
+  return out;
+}
+
+interface TokenizerJson {
+  readonly model?: { readonly type?: string };
+  readonly decoder?: { readonly type?: string } | null;
+}
+
+export interface HfTokenizerOptions {
+  readonly bosId: number;
+  readonly eosId: number;
+  /** tokenizer_config.json, when there is one. */
+  readonly tokenizerConfig?: object;
+}
+
+/**
+ * Encoding and decoding are the library's; `decodePiece` returns each token's own bytes, which a
+ * byte-level BPE needs because one character may span several tokens.
+ */
+export class HfTokenizer implements Tokenizer {
+  readonly vocabSize: number;
+  readonly bosId: number;
+  readonly eosId: number;
+  readonly #impl: HfTokenizerImpl;
+  readonly #pieces: Uint8Array[];
+  readonly #special: Set<number>;
+
+  constructor(json: unknown, opts: HfTokenizerOptions) {
+    if (typeof json !== 'object' || json === null || !('model' in json)) throw new MalformedFileError('tokenizer.json: no "model" section');
+    const j = json as TokenizerJson;
+    try {
+      this.#impl = new HfTokenizerImpl(json, opts.tokenizerConfig ?? {});
+    } catch (e) {
+      throw new UnsupportedModelError(`tokenizer.json: ${(e as Error).message}`);
+    }
+    const vocab = this.#impl.get_vocab(true);
+    this.vocabSize = Math.max(...vocab.values()) + 1;
+    this.bosId = opts.bosId;
+    this.eosId = opts.eosId;
+    for (const [name, id] of [['bos', this.bosId], ['eos', this.eosId]] as const) {
+      if (!(Number.isSafeInteger(id) && id >= 0 && id < this.vocabSize)) throw new MalformedFileError(`tokenizer.json: ${name} id ${id} is outside the vocabulary`);
+    }
+    this.#special = new Set(this.#impl.get_added_tokens_decoder().keys());
+    const byteLevel = j.decoder?.type === 'ByteLevel' ? byteLevelDecoder() : undefined;
+    this.#pieces = Array.from({ length: this.vocabSize }, (_, id) => {
+      const tok = this.#impl.id_to_token(id);
+      if (tok === undefined || this.#special.has(id)) return EMPTY;
+      if (!byteLevel) return utf8.encode(this.#impl.decode([id]));
+      return Uint8Array.from(Array.from(tok as string, (c: string) => {
+        const b = byteLevel.get(c);
+        if (b === undefined) throw new MalformedFileError(`tokenizer.json: token ${id} ${JSON.stringify(tok)} is not byte-level`);
+        return b;
+      }));
+    });
+  }
+
+  encode(text: string, opts: { bos?: boolean; eos?: boolean } = {}): number[] {
+    const ids = this.#impl.encode(text, { add_special_tokens: false }).ids;
+    return [...((opts.bos ?? true) ? [this.bosId] : []), ...ids, ...(opts.eos ? [this.eosId] : [])];
+  }
+
+  decodePiece(_prev: number, token: number): Uint8Array {
+    return this.#pieces[token] ?? EMPTY;
+  }
+
+  decode(tokens: readonly number[]): string {
+    return this.#impl.decode([...tokens], { skip_special_tokens: true });
+  }
+}

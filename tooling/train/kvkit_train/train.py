@@ -1,0 +1,120 @@
+"""Train one variant: python3 -m kvkit_train.train --variant gqa --out ../../models/gqa"""
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import random
+import time
+
+import torch
+import torch.nn.functional as F
+
+from .bpe import ByteLevelBpe, train_bpe
+from .data import Corpus, SampleMaker, split_heldout
+from .model import Llama
+from .variants import VARIANTS, variant_config
+
+DATA = os.path.join(os.path.dirname(__file__), "..", "..", "..", "..", "shared", "data", "tinystories-valid-prefix", "tinystories_val.txt")
+VOCAB_SIZE = 1024
+CONTEXT = 2048
+# (fraction of the steps, sequence length): short sequences first, so retrieval is learnt cheaply, then
+# longer ones up to the full context.
+SCHEDULE = [(0.45, 256), (0.25, 512), (0.18, 1024), (0.12, 2048)]
+ANSWER_WEIGHT = 4.0
+
+
+def tokenizer_for(text_train: str, path: str) -> ByteLevelBpe:
+    if os.path.exists(path):
+        return ByteLevelBpe.load(path)
+    vocab, merges = train_bpe(text_train, VOCAB_SIZE)
+    tok = ByteLevelBpe(vocab, merges)
+    tok.save(path)
+    return tok
+
+
+def length_at(step: int, steps: int) -> int:
+    acc = 0.0
+    for frac, length in SCHEDULE:
+        acc += frac
+        if step < acc * steps:
+            return length
+    return SCHEDULE[-1][1]
+
+
+def lr_at(step: int, steps: int, peak: float, warmup: int) -> float:
+    if step < warmup:
+        return peak * (step + 1) / warmup
+    t = (step - warmup) / max(1, steps - warmup)
+    return peak * (0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * t)))
+
+
+def batch(maker: SampleMaker, length: int, n: int, device: str, answer_weight: float):
+    samples = [maker.make(length + 1) for _ in range(n)]
+    x = torch.tensor([s.tokens for s in samples], dtype=torch.long, device=device)
+    kinds = torch.tensor([s.kinds for s in samples], dtype=torch.long, device=device)
+    w = torch.where(kinds == 2, answer_weight, (kinds == 1).float())
+    return x[:, :-1], x[:, 1:], w, kinds
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__)
+    ap.add_argument("--variant", required=True, choices=sorted(VARIANTS))
+    ap.add_argument("--out", required=True, help="folder for model.safetensors, config.json, tokenizer.json")
+    ap.add_argument("--data", default=DATA)
+    ap.add_argument("--steps", type=int, default=600)
+    ap.add_argument("--batch-tokens", type=int, default=4096)
+    ap.add_argument("--lr", type=float, default=3e-3)
+    ap.add_argument("--warmup", type=int, default=30)
+    ap.add_argument("--seed", type=int, default=1234)
+    ap.add_argument("--device", default="cpu", help="cpu or cuda")
+    ap.add_argument("--threads", type=int, default=1)
+    ap.add_argument("--answer-weight", type=float, default=ANSWER_WEIGHT)
+    ap.add_argument("--facts-per-384", type=float, default=1.0, help="facts per sample grow with the length: 1..1 + this * length / 384")
+    ap.add_argument("--repeat-prob", type=float, default=0.0, help="share of samples that repeat some sentences of their filler")
+    ap.add_argument("--tokenizer", help="an existing tokenizer.json (default: train one into --out)")
+    args = ap.parse_args()
+
+    torch.set_num_threads(args.threads)
+    torch.manual_seed(args.seed)
+    os.makedirs(args.out, exist_ok=True)
+    text = open(args.data, encoding="utf-8").read()
+    train_text, _ = split_heldout(text)
+    tok = tokenizer_for(train_text, args.tokenizer or os.path.join(args.out, "tokenizer.json"))
+    corpus = Corpus.build(tok, train_text)
+    maker = SampleMaker(tok, corpus, random.Random(args.seed), args.facts_per_384, args.repeat_prob)
+    cfg = variant_config(args.variant, VOCAB_SIZE, CONTEXT)
+    model = Llama(cfg).to(args.device)
+    decay = [p for n, p in model.named_parameters() if p.dim() == 2]
+    other = [p for n, p in model.named_parameters() if p.dim() < 2]
+    opt = torch.optim.AdamW([{"params": decay, "weight_decay": 0.1}, {"params": other, "weight_decay": 0.0}], lr=args.lr, betas=(0.9, 0.95))
+    log = []
+    t0 = time.time()
+    for step in range(args.steps):
+        length = length_at(step, args.steps)
+        x, y, w, kinds = batch(maker, length, max(1, args.batch_tokens // length), args.device, args.answer_weight)
+        for g in opt.param_groups:
+            g["lr"] = lr_at(step, args.steps, args.lr, args.warmup)
+        logits = model(x)
+        nll = F.cross_entropy(logits.reshape(-1, cfg.vocab_size), y.reshape(-1), reduction="none").view_as(w)
+        loss = (nll * w).sum() / w.sum()
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+        opt.step()
+        with torch.no_grad():
+            lang = nll[kinds == 1].mean().item()
+            ans = kinds == 2
+            acc = (logits.argmax(-1)[ans] == y[ans]).float().mean().item()
+        rec = {"step": step, "length": length, "loss": round(loss.item(), 4), "lang_nll": round(lang, 4), "answer_acc": round(acc, 4), "s": round(time.time() - t0, 1)}
+        log.append(rec)
+        if step % 10 == 0 or step == args.steps - 1:
+            print(json.dumps(rec), flush=True)
+    torch.save({"config": cfg.to_dict(), "state": model.state_dict(), "args": vars(args)}, os.path.join(args.out, "checkpoint.pt"))
+    with open(os.path.join(args.out, "train_log.json"), "w") as f:
+        json.dump({"args": vars(args), "parameters": model.parameter_count(), "seconds": round(time.time() - t0, 1), "log": log}, f)
+
+
+if __name__ == "__main__":
+    main()
