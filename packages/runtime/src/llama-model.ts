@@ -1,6 +1,6 @@
 import type { LoadedModel, ModelConfig, ModelWeights } from '@kvkit/loaders';
 import type { Backend, HostTensor, Tensor } from '@kvkit/tensor';
-import { decode, numel } from '@kvkit/tensor';
+import { decode, numel, ShapeMismatchError } from '@kvkit/tensor';
 
 export interface LayerTensors {
   readonly attnNorm: Tensor;
@@ -35,10 +35,11 @@ export class LlamaModel implements Disposable {
     this.finalNorm = upF32(weights.finalNorm);
     this.layers = weights.layers.map((w, l) => {
       const owns = config.kvSource[l] === l;
+      if (owns && !(w.wk && w.wv)) throw new ShapeMismatchError(`layer ${l} owns its K/V (kvSource[${l}] = ${l}) but has no wk/wv`);
       return {
         attnNorm: upF32(w.attnNorm),
         wq: up(w.wq),
-        ...(owns ? { wk: up(w.wk), wv: up(w.wv) } : {}),
+        ...(owns ? { wk: up(w.wk!), wv: up(w.wv!) } : {}),
         wo: up(w.wo),
         ffnNorm: upF32(w.ffnNorm),
         w1: up(w.w1),

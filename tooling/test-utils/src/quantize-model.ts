@@ -18,7 +18,7 @@ export function quantizeModel<M extends Pick<LoadedModel, 'weights'>>(model: M, 
     tokenEmbedding: embedding,
     output: w.output === w.tokenEmbedding ? embedding : q(w.output),
     finalNorm: w.finalNorm,
-    layers: w.layers.map((l) => ({ ...l, wq: q(l.wq), wk: q(l.wk), wv: q(l.wv), wo: q(l.wo), w1: q(l.w1), w2: q(l.w2), w3: q(l.w3) })),
+    layers: w.layers.map((l) => ({ ...l, wq: q(l.wq), ...(l.wk && l.wv ? { wk: q(l.wk), wv: q(l.wv) } : {}), wo: q(l.wo), w1: q(l.w1), w2: q(l.w2), w3: q(l.w3) })),
   };
   return { ...model, weights };
 }

@@ -31,7 +31,7 @@ describe('randomModel', () => {
     expect(f32(a.weights.layers[1]!.w2)).toEqual(f32(b.weights.layers[1]!.w2));
     expect(a.config).toMatchObject({ headDim: 8, nKvHeads: 2, kvSource: [0, 1], tiedEmbeddings: true, ropeLayout: 'adjacent' });
     expect(a.weights.output).toBe(a.weights.tokenEmbedding);
-    expect(a.weights.layers[0]!.wk.shape).toEqual([16, 32]);
+    expect(a.weights.layers[0]!.wk!.shape).toEqual([16, 32]);
     expect(a.weights.layers[0]!.w2.shape).toEqual([32, 48]);
     const untied = randomModel({ ...base, nKvHeads: 2, seed: 5, tied: false });
     expect(untied.weights.output).not.toBe(untied.weights.tokenEmbedding);
@@ -56,7 +56,7 @@ describe('referenceForward', () => {
     const { config, weights } = randomModel({ ...base, nKvHeads: 2, seed: 7, tied: false });
     const d = config.headDim;
     const repeat = (t: HostTensor): HostTensor => pickRows(t, config.nHeads * d, (r) => Math.floor(r / d / 2) * d + (r % d));
-    const mha: ModelWeights = { ...weights, layers: weights.layers.map((l) => ({ ...l, wk: repeat(l.wk), wv: repeat(l.wv) })) };
+    const mha: ModelWeights = { ...weights, layers: weights.layers.map((l) => ({ ...l, wk: repeat(l.wk!), wv: repeat(l.wv!) })) };
     const gqa = logits(config, weights);
     logits({ ...config, nKvHeads: config.nHeads }, mha).forEach((row, t) => expect(row).toBeAllclose(gqa[t]!, TIGHT));
   });
@@ -70,7 +70,7 @@ describe('referenceForward', () => {
         const [h, i] = [Math.floor(r / d), r % d];
         return h * d + (i < d / 2 ? 2 * i : 2 * (i - d / 2) + 1);
       });
-    const half: ModelWeights = { ...weights, layers: weights.layers.map((l) => ({ ...l, wq: perm(l.wq), wk: perm(l.wk) })) };
+    const half: ModelWeights = { ...weights, layers: weights.layers.map((l) => ({ ...l, wq: perm(l.wq), wk: perm(l.wk!) })) };
     const adjacent = logits(config, weights);
     const halfLogits = logits({ ...config, ropeLayout: 'half' }, half);
     halfLogits.forEach((row, t) => expect(row).toBeAllclose(adjacent[t]!, { atol: 1e-10, rtol: 1e-10 }));

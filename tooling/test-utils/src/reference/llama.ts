@@ -23,8 +23,7 @@ export function decodeWeights(weights: ModelWeights): ReferenceWeights {
     layers: weights.layers.map((l) => ({
       attnNorm: dec(l.attnNorm),
       wq: dec(l.wq),
-      wk: dec(l.wk),
-      wv: dec(l.wv),
+      ...(l.wk && l.wv ? { wk: dec(l.wk), wv: dec(l.wv) } : {}),
       wo: dec(l.wo),
       ffnNorm: dec(l.ffnNorm),
       w1: dec(l.w1),
@@ -86,6 +85,7 @@ export function referenceForward(config: ModelConfig, weights: ReferenceWeights,
     const xn = ops.rmsnorm(x, w.attnNorm, eps);
     const q = rope(ops.matmul(xn, w.wq, T, nHeads * headDim, dim), nHeads);
     if (src === l) {
+      if (!w.wk || !w.wv) throw new InvalidArgumentError(`layer ${l} owns its K/V but has no wk/wv`);
       const k = rope(ops.matmul(xn, w.wk, T, nKvHeads * headDim, dim), nKvHeads);
       kv[l] = { k, v: ops.matmul(xn, w.wv, T, nKvHeads * headDim, dim) };
     }
