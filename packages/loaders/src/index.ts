@@ -32,3 +32,4 @@ export { HfTokenizer } from './hf/tokenizer.js';
 export type { HfTokenizerOptions } from './hf/tokenizer.js';
 export { readHfModel } from './hf/model.js';
 export type { HfModelFiles } from './hf/model.js';
+export { hfConfigOf, hfSafetensorsOf } from './hf/write.js';

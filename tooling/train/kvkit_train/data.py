@@ -92,9 +92,11 @@ class SampleMaker:
         codes = ["".join(rng.choice("0123456789") for _ in range(rng.randint(4, 6))) for _ in keys]
         facts = [tok.encode(fact_text(a, b, code)) for (a, b), code in zip(keys, codes)]
         fact_digits = [len(tok.encode(code)) + 1 for code in codes]  # the code and the "." are unpredictable
-        order = list(range(n_facts))
-        rng.shuffle(order)
-        questions = [(tok.encode(question_text(*keys[i])), tok.encode(answer_text(codes[i]))) for i in order]
+        questions = [(tok.encode(question_text(*k)), tok.encode(answer_text(code))) for k, code in zip(keys, codes)]
+        # Fewer facts when they would leave less than a quarter of the sample to the filler.
+        while len(facts) > 1 and 1 + sum(map(len, facts)) + sum(len(q) + len(a) for q, a in questions) > 0.75 * length:
+            facts, fact_digits, questions = facts[:-1], fact_digits[:-1], questions[:-1]
+        rng.shuffle(questions)
         fixed = 1 + sum(map(len, facts)) + sum(len(q) + len(a) for q, a in questions)
         room = length - fixed
         # Filler: a span of the corpus between two sentence boundaries that fits the room.

@@ -21,7 +21,7 @@ VOCAB_SIZE = 1024
 CONTEXT = 2048
 # (fraction of the steps, sequence length): short sequences first, so retrieval is learnt cheaply, then
 # longer ones up to the full context.
-SCHEDULE = [(0.45, 256), (0.25, 512), (0.18, 1024), (0.12, 2048)]
+SCHEDULE = "0.25:128,0.25:256,0.2:512,0.15:1024,0.15:2048"
 ANSWER_WEIGHT = 4.0
 
 
@@ -34,13 +34,19 @@ def tokenizer_for(text_train: str, path: str) -> ByteLevelBpe:
     return tok
 
 
-def length_at(step: int, steps: int) -> int:
+def parse_schedule(text: str) -> list:
+    out = [(float(f), int(n)) for f, n in (part.split(":") for part in text.split(","))]
+    assert abs(sum(f for f, _ in out) - 1) < 1e-6, "schedule fractions must sum to 1"
+    return out
+
+
+def length_at(step: int, steps: int, schedule: list) -> int:
     acc = 0.0
-    for frac, length in SCHEDULE:
+    for frac, length in schedule:
         acc += frac
         if step < acc * steps:
             return length
-    return SCHEDULE[-1][1]
+    return schedule[-1][1]
 
 
 def lr_at(step: int, steps: int, peak: float, warmup: int) -> float:
@@ -73,6 +79,7 @@ def main() -> None:
     ap.add_argument("--answer-weight", type=float, default=ANSWER_WEIGHT)
     ap.add_argument("--facts-per-384", type=float, default=1.0, help="facts per sample grow with the length: 1..1 + this * length / 384")
     ap.add_argument("--repeat-prob", type=float, default=0.0, help="share of samples that repeat some sentences of their filler")
+    ap.add_argument("--schedule", default=SCHEDULE, help="fraction:length,... of the steps at each sequence length")
     ap.add_argument("--tokenizer", help="an existing tokenizer.json (default: train one into --out)")
     args = ap.parse_args()
 
@@ -89,10 +96,11 @@ def main() -> None:
     decay = [p for n, p in model.named_parameters() if p.dim() == 2]
     other = [p for n, p in model.named_parameters() if p.dim() < 2]
     opt = torch.optim.AdamW([{"params": decay, "weight_decay": 0.1}, {"params": other, "weight_decay": 0.0}], lr=args.lr, betas=(0.9, 0.95))
+    schedule = parse_schedule(args.schedule)
     log = []
     t0 = time.time()
     for step in range(args.steps):
-        length = length_at(step, args.steps)
+        length = length_at(step, args.steps, schedule)
         x, y, w, kinds = batch(maker, length, max(1, args.batch_tokens // length), args.device, args.answer_weight)
         for g in opt.param_groups:
             g["lr"] = lr_at(step, args.steps, args.lr, args.warmup)
