@@ -2,15 +2,20 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { Tokenizer } from '@kvkit/loaders';
 import { UsageError } from './args.js';
+import { heldOutText } from './heldout.js';
 
 export const TINYSTORIES = fileURLToPath(new URL('../../../../shared/data/tinystories-valid-prefix/tinystories_val.txt', import.meta.url));
 export const WIKITEXT = fileURLToPath(new URL('../../../../shared/data/wikitext-2-raw-test/wiki.test.raw', import.meta.url));
 
-/** `count` windows of BOS + (len - 1) tokens from the first `chars` characters of a text file. */
-export function textWindows(tok: Tokenizer, path: string, chars: number, count: number, len: number): number[][] {
+/**
+ * `count` windows of BOS + (len - 1) tokens from the first `chars` characters of a text file, or of its
+ * held-out part (the last 10 %, which the project's models were not trained on) with `heldOut`.
+ */
+export function textWindows(tok: Tokenizer, path: string, chars: number, count: number, len: number, heldOut = false): number[][] {
   let text: string;
   try {
-    text = readFileSync(path, 'utf8').slice(0, chars);
+    const all = readFileSync(path, 'utf8');
+    text = (heldOut ? heldOutText(all) : all).slice(0, chars);
   } catch (e) {
     throw new UsageError(`cannot read ${path}: ${(e as Error).message}`);
   }

@@ -63,8 +63,9 @@ class Sample:
 
 
 class SampleMaker:
-    def __init__(self, tok: ByteLevelBpe, corpus: Corpus, rng: random.Random, facts_per_384: float = 1.0, repeat_prob: float = 0.0) -> None:
+    def __init__(self, tok: ByteLevelBpe, corpus: Corpus, rng: random.Random, facts_per_384: float = 1.0, repeat_prob: float = 0.0, code_digits: Tuple[int, int] = (3, 6)) -> None:
         self.tok, self.corpus, self.rng = tok, corpus, rng
+        self.code_digits = code_digits
         self.facts_per_384 = facts_per_384
         self.repeat_prob = repeat_prob
 
@@ -84,12 +85,26 @@ class SampleMaker:
         bounds = [x for x in bounds if x < keep]
         return out[:max(bounds)] if bounds else out[:keep], [x for x in bounds if x < max(bounds)] if bounds else []
 
+    def make_copy(self, length: int) -> Sample:
+        """BOS + S + S for a filler span S: the second half is predictable only by copying the first,
+        the cheapest way to grow the induction heads that retrieval then uses."""
+        rng, c = self.rng, self.corpus
+        half = (length - 1) // 2
+        b = c.boundaries
+        start = int(b[rng.randrange(0, len(b) - 1)])
+        if start + half >= len(c.ids):
+            start = int(b[0])
+        seg = c.ids[start : start + half].tolist()
+        tokens = [self.tok.bos_id] + seg + seg
+        pad = length - len(tokens)
+        return Sample(tokens + [self.tok.eos_id] * pad, [1] * (len(tokens) - 1) + [0] * pad)
+
     def make(self, length: int) -> Sample:
         """One sample of exactly `length` tokens (BOS first); the tail is padding with kind 0."""
         rng, tok, c = self.rng, self.tok, self.corpus
         n_facts = rng.randint(1, min(4, 1 + int(self.facts_per_384 * length / 384)))
         keys = rng.sample([(a, b) for a in COLORS for b in OBJECTS], n_facts)
-        codes = ["".join(rng.choice("0123456789") for _ in range(rng.randint(4, 6))) for _ in keys]
+        codes = ["".join(rng.choice("0123456789") for _ in range(rng.randint(*self.code_digits))) for _ in keys]
         facts = [tok.encode(fact_text(a, b, code)) for (a, b), code in zip(keys, codes)]
         fact_digits = [len(tok.encode(code)) + 1 for code in codes]  # the code and the "." are unpredictable
         questions = [(tok.encode(question_text(*k)), tok.encode(answer_text(code))) for k, code in zip(keys, codes)]

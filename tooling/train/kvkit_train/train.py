@@ -13,7 +13,8 @@ import torch.nn.functional as F
 
 from .bpe import ByteLevelBpe, train_bpe
 from .data import Corpus, SampleMaker, split_heldout
-from .model import Llama
+from .model import Llama, ModelConfig
+from .uptrain import convert
 from .variants import VARIANTS, variant_config
 
 DATA = os.path.join(os.path.dirname(__file__), "..", "..", "..", "..", "shared", "data", "tinystories-valid-prefix", "tinystories_val.txt")
@@ -49,19 +50,39 @@ def length_at(step: int, steps: int, schedule: list) -> int:
     return schedule[-1][1]
 
 
-def lr_at(step: int, steps: int, peak: float, warmup: int) -> float:
+def lr_at(step: int, steps: int, peak: float, warmup: int, shape: str = "cosine") -> float:
     if step < warmup:
         return peak * (step + 1) / warmup
+    if shape == "constant":
+        return peak
     t = (step - warmup) / max(1, steps - warmup)
     return peak * (0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * t)))
 
 
-def batch(maker: SampleMaker, length: int, n: int, device: str, answer_weight: float):
-    samples = [maker.make(length + 1) for _ in range(n)]
+def batch(maker: SampleMaker, length: int, n: int, device: str, answer_weight: float, copy_prob: float):
+    samples = [maker.make_copy(length + 1) if maker.rng.random() < copy_prob else maker.make(length + 1) for _ in range(n)]
     x = torch.tensor([s.tokens for s in samples], dtype=torch.long, device=device)
     kinds = torch.tensor([s.kinds for s in samples], dtype=torch.long, device=device)
     w = torch.where(kinds == 2, answer_weight, (kinds == 1).float())
     return x[:, :-1], x[:, 1:], w, kinds
+
+
+def save(model, cfg, args, path: str) -> None:
+    torch.save({"config": cfg.to_dict(), "state": model.state_dict(), "args": vars(args)}, path)
+
+
+@torch.no_grad()
+def probe_accuracy(model, tok, samples, device: str) -> float:
+    """Share of answer digits predicted right on held-out samples (teacher forcing)."""
+    model.eval()
+    digits = {tok.vocab[d] for d in "0123456789"}
+    x = torch.tensor([s.tokens for s in samples], device=device)
+    kinds = torch.tensor([s.kinds for s in samples], device=device)
+    pred = model(x[:, :-1]).argmax(-1)
+    y = x[:, 1:]
+    sel = (kinds == 2) & torch.isin(y, torch.tensor(sorted(digits), device=device))
+    model.train()
+    return (pred[sel] == y[sel]).float().mean().item()
 
 
 def main() -> None:
@@ -80,6 +101,11 @@ def main() -> None:
     ap.add_argument("--facts-per-384", type=float, default=1.0, help="facts per sample grow with the length: 1..1 + this * length / 384")
     ap.add_argument("--repeat-prob", type=float, default=0.0, help="share of samples that repeat some sentences of their filler")
     ap.add_argument("--schedule", default=SCHEDULE, help="fraction:length,... of the steps at each sequence length")
+    ap.add_argument("--copy-prob", type=float, default=0.0, help="share of copy samples (BOS S S) during the first --copy-steps fraction of training")
+    ap.add_argument("--copy-steps", type=float, default=0.3)
+    ap.add_argument("--lr-shape", default="cosine", choices=["cosine", "constant"])
+    ap.add_argument("--save-every", type=int, default=0, help="also save checkpoint.pt and probe retrieval every N steps")
+    ap.add_argument("--init-from", help="a checkpoint to start from (uptraining: K/V heads mean-pooled, unused K/V dropped)")
     ap.add_argument("--tokenizer", help="an existing tokenizer.json (default: train one into --out)")
     args = ap.parse_args()
 
@@ -92,18 +118,24 @@ def main() -> None:
     corpus = Corpus.build(tok, train_text)
     maker = SampleMaker(tok, corpus, random.Random(args.seed), args.facts_per_384, args.repeat_prob)
     cfg = variant_config(args.variant, VOCAB_SIZE, CONTEXT)
-    model = Llama(cfg).to(args.device)
+    model = Llama(cfg)
+    if args.init_from:
+        base = torch.load(args.init_from, map_location="cpu")
+        model.load_state_dict(convert(base["state"], ModelConfig(**base["config"]), cfg))
+    model = model.to(args.device)
     decay = [p for n, p in model.named_parameters() if p.dim() == 2]
     other = [p for n, p in model.named_parameters() if p.dim() < 2]
     opt = torch.optim.AdamW([{"params": decay, "weight_decay": 0.1}, {"params": other, "weight_decay": 0.0}], lr=args.lr, betas=(0.9, 0.95))
     schedule = parse_schedule(args.schedule)
+    probe_maker = SampleMaker(tok, Corpus.build(tok, split_heldout(text)[1]), random.Random(7), args.facts_per_384, 0.0)
+    probe = [probe_maker.make(257) for _ in range(32)]
     log = []
     t0 = time.time()
     for step in range(args.steps):
         length = length_at(step, args.steps, schedule)
-        x, y, w, kinds = batch(maker, length, max(1, args.batch_tokens // length), args.device, args.answer_weight)
+        x, y, w, kinds = batch(maker, length, max(1, args.batch_tokens // length), args.device, args.answer_weight, args.copy_prob if step < args.copy_steps * args.steps else 0.0)
         for g in opt.param_groups:
-            g["lr"] = lr_at(step, args.steps, args.lr, args.warmup)
+            g["lr"] = lr_at(step, args.steps, args.lr, args.warmup, args.lr_shape)
         logits = model(x)
         nll = F.cross_entropy(logits.reshape(-1, cfg.vocab_size), y.reshape(-1), reduction="none").view_as(w)
         loss = (nll * w).sum() / w.sum()
@@ -117,9 +149,12 @@ def main() -> None:
             acc = (logits.argmax(-1)[ans] == y[ans]).float().mean().item()
         rec = {"step": step, "length": length, "loss": round(loss.item(), 4), "lang_nll": round(lang, 4), "answer_acc": round(acc, 4), "s": round(time.time() - t0, 1)}
         log.append(rec)
-        if step % 10 == 0 or step == args.steps - 1:
+        if args.save_every and (step + 1) % args.save_every == 0:
+            rec["probe_code_acc"] = round(probe_accuracy(model, tok, probe, args.device), 4)
+            save(model, cfg, args, os.path.join(args.out, "checkpoint.pt"))
+        if step % 10 == 0 or step == args.steps - 1 or "probe_code_acc" in rec:
             print(json.dumps(rec), flush=True)
-    torch.save({"config": cfg.to_dict(), "state": model.state_dict(), "args": vars(args)}, os.path.join(args.out, "checkpoint.pt"))
+    save(model, cfg, args, os.path.join(args.out, "checkpoint.pt"))
     with open(os.path.join(args.out, "train_log.json"), "w") as f:
         json.dump({"args": vars(args), "parameters": model.parameter_count(), "seconds": round(time.time() - t0, 1), "log": log}, f)
 

@@ -9,7 +9,7 @@ import { kvDtypeFromArgs, kvDtypeHelp, kvDtypeOptions, policyFromArgs, policyHel
 import { TINYSTORIES, textWindows } from '../text-windows.js';
 import { compareLogProbs, logSoftmax } from '../logit-compare.js';
 
-export const evalPplHelp = `kvkit eval ppl [--model <m>] [--data <text file>] [--chars 60000] [--windows 20] [--window-len 512]
+export const evalPplHelp = `kvkit eval ppl [--model <m>] [--data <text file>] [--held-out] [--chars 60000] [--windows 20] [--window-len 512]
                [--prefill N] [--share-layers 1,3] [--compare] [--format text|json]
                ${policyHelp}
                ${kvDtypeHelp}`;
@@ -23,6 +23,7 @@ export async function evalPplCommand(argv: string[]): Promise<void> {
     model: { type: 'string' },
     tokenizer: { type: 'string' },
     data: { type: 'string' },
+    'held-out': { type: 'boolean', default: false },
     chars: { type: 'string' },
     windows: { type: 'string' },
     'window-len': { type: 'string' },
@@ -36,7 +37,7 @@ export async function evalPplCommand(argv: string[]): Promise<void> {
   const loaded = await openModel(a.model, a.tokenizer);
   const len = intArg(a['window-len'], 'window-len', Math.min(512, loaded.config.contextLength), 2);
   if (len > loaded.config.contextLength) throw new UsageError(`--window-len ${len} exceeds the context of ${loaded.config.contextLength}`);
-  const windows = textWindows(loaded.tokenizer, a.data ?? TINYSTORIES, intArg(a.chars, 'chars', 60000, 1), intArg(a.windows, 'windows', 20, 1), len);
+  const windows = textWindows(loaded.tokenizer, a.data ?? TINYSTORIES, intArg(a.chars, 'chars', 60000, 1), intArg(a.windows, 'windows', 20, 1), len, a['held-out']);
   const policy = policyFromArgs(a);
   const prefill = intArg(a.prefill, 'prefill', policy || a['kv-dtype'] ? Math.floor(len / 2) : len - 1, 1);
   let variant: LoadedModel = loaded;
@@ -70,6 +71,7 @@ export async function evalPplCommand(argv: string[]): Promise<void> {
   const out = {
     windows: windows.length,
     windowLen: len,
+    heldOut: a['held-out'],
     prefill,
     tokens: res.tokens,
     nll: res.nll,
