@@ -459,6 +459,23 @@ export function runBackendConformance(name: string, makeBackend: () => Backend |
         expect(await be.read(columnSums)).toBeAllclose(expected.columnSums, { ...TOLERANCES.attentionStats, shape: [nHeads, cap] });
         expect(await be.read(windowSums)).toBeAllclose(expected.windowSums, { ...TOLERANCES.attentionStats, shape: [nHeads, cap] });
       });
+      it('window statistics alone (what SnapKV asks for) come with the same outputs', async () => {
+        const rng = new Rng(1300);
+        const nHeads = 4;
+        const { host, view } = makeView(rng, statsView);
+        const cap = statsView.pagesPerHead * statsView.pageSize;
+        const width = nHeads * statsView.headDim;
+        const positions = [24, 25, 26, 27, 28, 29, 30];
+        const m = positions.length;
+        const q = randomF32(rng, m * width);
+        const out = output([m, width]);
+        const windowSums = tensor('f32', [nHeads, cap], new Float32Array(nHeads * cap).fill(3));
+        const opts = { nHeads, scale: 0.25, slidingWindow: 12 };
+        be.attention(out, tensor('f32', [m, width], q), Int32Array.from(positions), view, { ...opts, stats: { windowSums, window: 3 } });
+        const expected = ref.attention(q, positions, host, { ...opts, window: 3 });
+        expect(await be.read(out)).toBeAllclose(expected.out, { ...TOLERANCES.attention, shape: [m, width] });
+        expect(await be.read(windowSums)).toBeAllclose(expected.windowSums, { ...TOLERANCES.attentionStats, shape: [nHeads, cap] });
+      });
     });
 
     describe('shape errors throw KvkitError SHAPE_MISMATCH', () => {

@@ -3,6 +3,7 @@ import { join, resolve } from 'node:path';
 import { parse, UsageError } from '../args.js';
 import { cacheSuite } from '../bench/cache-suite.js';
 import { memorySuite } from '../bench/memory-suite.js';
+import { needleSuite } from '../bench/needle-suite.js';
 import { peersSuite } from '../bench/peers-suite.js';
 import { qualitySuite } from '../bench/quality-suite.js';
 import type { Check, SuiteReport } from '../bench/report.js';
@@ -11,7 +12,7 @@ import { speedSuite } from '../bench/speed-suite.js';
 import type { Suite, SuiteArgs } from '../bench/suite.js';
 import { commonHelp, commonOptions, listArg, oneOfItem, suiteContext } from '../bench/suite.js';
 
-export const SUITES: readonly Suite[] = [cacheSuite, memorySuite, qualitySuite, speedSuite, peersSuite];
+export const SUITES: readonly Suite[] = [cacheSuite, memorySuite, qualitySuite, needleSuite, speedSuite, peersSuite];
 const NAMES = SUITES.map((s) => s.name);
 
 export const benchHelp = `kvkit bench --quick | --all [--suites ${NAMES.join(',')}] ${commonHelp}

@@ -13,7 +13,7 @@ import type { KvView } from '../../kv-view.js';
 import { viewCapacity } from '../../kv-view.js';
 import { decode } from '../../quant/codec.js';
 import type { Tensor } from '../../tensor.js';
-import type { CpuTensor } from '../cpu-tensor.js';
+import { CpuTensor } from '../cpu-tensor.js';
 import { rowsCols } from '../cpu-tensor.js';
 import { attention as jsAttention } from '../kernels/attention.js';
 import { add, siluMul, softmax } from '../kernels/elementwise.js';
@@ -337,7 +337,20 @@ export class WasmCpuBackend implements Backend {
     const { nHeads, scale } = opts;
     const { nKvHeads, headDim: d, pageSize, pagesPerHead, pageTable, lengths, positions } = view;
     const [m, width] = rowsCols(qt);
-    const plain = (!view.format || view.format.kind === 'f32') && !opts.stats && d % 4 === 0 && d > 0;
+    const f32Cache = !view.format || view.format.kind === 'f32';
+    // Window statistics (SnapKV and the other prefill methods) come from the last `window` queries only:
+    // WASM attends for every query, the reference kernel recomputes those few rows with the statistics.
+    const windowOnly = opts.stats?.windowSums && !opts.stats.columnSums && (opts.stats.window ?? 0) > 0;
+    if (windowOnly && f32Cache && d % 4 === 0 && d > 0 && width === nHeads * d && o.size === qt.size && queryPositions.length === m && m > (opts.stats!.window ?? 0)) {
+      const { stats, ...rest } = opts;
+      this.attention(out, q, queryPositions, view, rest);
+      const w = stats!.window!;
+      const rows = qt.cpu().bytes.subarray((m - w) * width * 4, m * width * 4);
+      const scratch = new CpuTensor('f32', [w, width], new Uint8Array(w * width * 4));
+      jsAttention(scratch, new CpuTensor('f32', [w, width], rows), queryPositions.subarray(m - w), this.#cpuView(view), { ...rest, stats: { windowSums: this.#cpu(stats!.windowSums!), window: w } });
+      return;
+    }
+    const plain = f32Cache && !opts.stats && d % 4 === 0 && d > 0;
     if (!plain || width !== nHeads * d || o.size !== qt.size || queryPositions.length !== m || nHeads % nKvHeads) {
       // The reference kernel: its checks and errors, policy statistics, quantised KV formats.
       const stats = opts.stats && {
