@@ -40,7 +40,7 @@ export function answerOf(text: string): string | undefined {
 
 /** Greedy continuation of `prompt` until a non-digit follows a digit, as text. */
 async function greedyAnswer(model: LlamaModel, tok: Tokenizer, prompt: readonly number[], session: SessionOptions | undefined): Promise<{ text: string; bytes: number }> {
-  using s = new Session(model, { ...session, maxTokens: Math.min(model.config.contextLength, prompt.length + MAX_NEW) });
+  using s = new Session(model, { ...session, maxTokens: prompt.length + MAX_NEW });
   let logits = await s.append(prompt);
   const bytes = s.stats().bytesUsed;
   const utf8 = new TextDecoder();
@@ -57,7 +57,10 @@ async function greedyAnswer(model: LlamaModel, tok: Tokenizer, prompt: readonly 
   return { text, bytes };
 }
 
-/** Every cell's prompts come from a generator seeded by (seed, cell), so runs with other options see the same prompts. */
+/**
+ * Every cell's prompts come from a generator seeded by (seed, cell), so runs with other options see the
+ * same prompts. A prompt is at most `length` tokens and leaves the answer room inside the context.
+ */
 export async function runNeedle(model: LlamaModel, tok: Tokenizer, haystack: Haystack, o: NeedleOptions): Promise<NeedleResult> {
   const grid: NeedleCell[] = [];
   const total = o.lengths.length * o.depths.length * o.trials;
@@ -70,7 +73,7 @@ export async function runNeedle(model: LlamaModel, tok: Tokenizer, haystack: Hay
       const rng = new XorshiftRng(o.seed * 1_000_003 + li * 1009 + di + 1);
       let correct = 0;
       for (let t = 0; t < o.trials; t++) {
-        const p = haystack.prompt(length, depth, rng);
+        const p = haystack.prompt(Math.min(length, model.config.contextLength - MAX_NEW), depth, rng);
         const a = await greedyAnswer(model, tok, p.tokens, o.session);
         if (answerOf(a.text) === p.code) correct++;
         if (length === longest) bytes += a.bytes;
