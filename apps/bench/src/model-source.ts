@@ -4,11 +4,14 @@ import type { LoadedModel, Tokenizer } from '@kvkit/loaders';
 import { loadModel, ModelNotFoundError } from '@kvkit/loaders';
 import { UsageError } from './args.js';
 
-/** The default model until the project ships its own: the shared stories260K GGUF beside the repo. */
-export const DEFAULT_MODEL = fileURLToPath(new URL('../../../../shared/models/stories260K/stories260K.gguf', import.meta.url));
+/** The project's own default model: the GQA variant trained by tooling/train (models/gqa). */
+export const DEFAULT_MODEL = fileURLToPath(new URL('../../../models/gqa', import.meta.url));
+/** The shared stories260K GGUF beside the repository, with llama2.c's reference greedy run. */
+export const STORIES260K = fileURLToPath(new URL('../../../../shared/models/stories260K/stories260K.gguf', import.meta.url));
 
-export async function openModel(model: string | undefined, tokenizer: string | undefined): Promise<LoadedModel & { tokenizer: Tokenizer }> {
-  const path = model ?? DEFAULT_MODEL;
+/** The model of `--model`, or `fallback` when none was given. */
+export async function openModel(model: string | undefined, tokenizer: string | undefined, fallback = DEFAULT_MODEL): Promise<LoadedModel & { tokenizer: Tokenizer }> {
+  const path = model ?? fallback;
   if (model === undefined && !existsSync(path)) {
     throw new ModelNotFoundError(`default model ${path} not found; pass one with --model <file.gguf|file.bin|dir>`);
   }

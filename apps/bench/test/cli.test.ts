@@ -6,6 +6,7 @@ import { describe, expect, it } from 'vitest';
 
 const CLI = fileURLToPath(new URL('../dist/cli.js', import.meta.url));
 const STORIES = fileURLToPath(new URL('../../../../shared/models/stories260K/', import.meta.url));
+const GGUF = `${STORIES}stories260K.gguf`;
 const reference = JSON.parse(readFileSync(`${STORIES}reference_greedy.json`, 'utf8')) as { generated_ids: number[]; text: string };
 
 function kvkit(...args: string[]) {
@@ -17,8 +18,8 @@ function json(...args: string[]) {
 }
 
 describe('kvkit generate', () => {
-  it('reproduces the reference greedy run from BOS with the default GGUF model', () => {
-    const out = json('generate', '--max-tokens', '256');
+  it('reproduces the reference greedy run from BOS with the stories260K GGUF', () => {
+    const out = json('generate', '--model', GGUF, '--max-tokens', '256');
     expect(out.tokens).toEqual([1, ...reference.generated_ids]);
     expect(out.text).toBe(reference.text);
     expect(out.promptTokens).toBe(1);
@@ -32,7 +33,7 @@ describe('kvkit generate', () => {
 
   it('gives the same tokens from the .bin (tok512.bin found beside it) and with --no-cache', () => {
     const prompt = ['--prompt', 'Once upon a time', '--max-tokens', '40'];
-    const gguf = json('generate', ...prompt);
+    const gguf = json('generate', '--model', GGUF, ...prompt);
     const bin = json('generate', '--model', `${STORIES}stories260K.bin`, ...prompt);
     const nocache = json('generate', '--model', `${STORIES}stories260K.bin`, '--tokenizer', `${STORIES}tok512.bin`, '--no-cache', ...prompt);
     expect(bin.tokens).toEqual(gguf.tokens);
@@ -41,13 +42,22 @@ describe('kvkit generate', () => {
     expect(nocache.cache.bytesUsed).toBe(0);
   });
 
+  it('runs the project\'s own GQA model by default (models/gqa: HF layout, byte-level BPE)', () => {
+    const out = json('generate', '--prompt', 'Once upon a time', '--max-tokens', '24');
+    expect(out.text.startsWith('Once upon a time')).toBe(true);
+    expect(out.generatedTokens).toBe(24);
+    // 8 layers x 2 KV heads x 32 dims x (K + V) x f32.
+    expect(out.cache.bytesPerToken).toBe(8 * 2 * 32 * 2 * 4);
+    expect(out.cache.tokensHeldPerHead).toHaveLength(8);
+  });
+
   it('samples reproducibly with a seed', () => {
     const args = ['generate', '--prompt', 'The dog', '--max-tokens', '30', '--temperature', '0.9', '--seed', '11'];
     expect(json(...args).tokens).toEqual(json(...args).tokens);
   });
 
   it('prints text as run.c does', () => {
-    const r = kvkit('generate', '--max-tokens', '20');
+    const r = kvkit('generate', '--model', GGUF, '--max-tokens', '20');
     expect(r.status).toBe(0);
     expect(r.stdout.startsWith('Once upon a time, there was a little girl named Lily.')).toBe(true);
   });
@@ -81,7 +91,7 @@ describe('kvkit bench cache', () => {
 
 describe('kvkit generate --backend webgpu', () => {
   it('generates the same tokens as the CPU backend (Dawn; software adapter without a GPU)', (ctx) => {
-    const args = ['generate', '--prompt', 'Once upon a time', '--max-tokens', '12', '--format', 'json'];
+    const args = ['generate', '--model', GGUF, '--prompt', 'Once upon a time', '--max-tokens', '12', '--format', 'json'];
     const gpu = kvkit(...args, '--backend', 'webgpu');
     if (gpu.status !== 0 && /NO_ADAPTER/.test(gpu.stderr)) {
       console.warn(`skipping the WebGPU CLI test: no adapter (${gpu.stderr.trim()})`);
@@ -96,7 +106,7 @@ describe('kvkit generate --backend webgpu', () => {
 
 describe('kvkit generate --backend wasm', () => {
   it('generates the same tokens as the scalar CPU backend on 1 and 2 threads', () => {
-    const args = ['generate', '--prompt', 'Once upon a time', '--max-tokens', '40'];
+    const args = ['generate', '--model', GGUF, '--prompt', 'Once upon a time', '--max-tokens', '40'];
     const cpu = json(...args).tokens;
     for (const threads of ['1', '2']) {
       const out = json(...args, '--backend', 'wasm', '--threads', threads);

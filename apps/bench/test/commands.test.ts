@@ -6,6 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 
 const CLI = fileURLToPath(new URL('../dist/cli.js', import.meta.url));
+const GGUF = fileURLToPath(new URL('../../../../shared/models/stories260K/stories260K.gguf', import.meta.url));
 const json = (...args: string[]) => JSON.parse(execFileSync(process.execPath, [CLI, ...args], { encoding: 'utf8' }));
 
 describe('kvkit policy select', () => {
@@ -31,7 +32,7 @@ describe('kvkit policy select', () => {
 
 describe('kvkit plan', () => {
   it('prints exact bytes per choice and a recommendation that fits the budget', () => {
-    const out = json('plan', '--context', '512', '--max-bytes', '100000', '--json');
+    const out = json('plan', '--model', GGUF, '--context', '512', '--max-bytes', '100000', '--json');
     const row = (sharing: string, dtype: string) => out.rows.find((r: { sharing: string; kvDtype: string }) => r.sharing === sharing && r.kvDtype === dtype);
     // stories260K: 5 layers x 4 KV heads x 8 dims x (K + V).
     expect(row('as trained', 'f32').bytesPerToken).toBe(5 * 4 * 8 * 2 * 4);
@@ -46,17 +47,17 @@ describe('kvkit plan', () => {
 
 describe('kvkit eval ppl', () => {
   it('reproduces the reference perplexity of stories260K on TinyStories (first window)', () => {
-    const out = json('eval', 'ppl', '--windows', '2', '--format', 'json');
+    const out = json('eval', 'ppl', '--model', GGUF, '--windows', '2', '--format', 'json');
     expect(out.tokens).toBe(1022);
     expect(out.nll).toBeGreaterThan(1.3);
     expect(out.nll).toBeLessThan(1.6);
   });
 
   it('compares a policy with the full cache', () => {
-    const full = json('eval', 'ppl', '--windows', '1', '--policy', 'full', '--compare', '--format', 'json');
+    const full = json('eval', 'ppl', '--model', GGUF, '--windows', '1', '--policy', 'full', '--compare', '--format', 'json');
     expect(full.kl).toBeLessThan(1e-9);
     expect(full.top1Agreement).toBe(1);
-    const stream = json('eval', 'ppl', '--windows', '1', '--policy', 'streaming', '--budget', '32', '--compare', '--format', 'json');
+    const stream = json('eval', 'ppl', '--model', GGUF, '--windows', '1', '--policy', 'streaming', '--budget', '32', '--compare', '--format', 'json');
     expect(stream.kl).toBeGreaterThan(1e-4);
     expect(stream.top1Agreement).toBeLessThan(1);
   });

@@ -104,6 +104,7 @@ def main() -> None:
     ap.add_argument("--copy-prob", type=float, default=0.0, help="share of copy samples (BOS S S) during the first --copy-steps fraction of training")
     ap.add_argument("--copy-steps", type=float, default=0.3)
     ap.add_argument("--lr-shape", default="cosine", choices=["cosine", "constant"])
+    ap.add_argument("--code-digits", default="3,6", help="min,max digits of a fact's code")
     ap.add_argument("--save-every", type=int, default=0, help="also save checkpoint.pt and probe retrieval every N steps")
     ap.add_argument("--init-from", help="a checkpoint to start from (uptraining: K/V heads mean-pooled, unused K/V dropped)")
     ap.add_argument("--tokenizer", help="an existing tokenizer.json (default: train one into --out)")
@@ -116,7 +117,8 @@ def main() -> None:
     train_text, _ = split_heldout(text)
     tok = tokenizer_for(train_text, args.tokenizer or os.path.join(args.out, "tokenizer.json"))
     corpus = Corpus.build(tok, train_text)
-    maker = SampleMaker(tok, corpus, random.Random(args.seed), args.facts_per_384, args.repeat_prob)
+    code_digits = tuple(int(x) for x in args.code_digits.split(","))
+    maker = SampleMaker(tok, corpus, random.Random(args.seed), args.facts_per_384, args.repeat_prob, code_digits)
     cfg = variant_config(args.variant, VOCAB_SIZE, CONTEXT)
     model = Llama(cfg)
     if args.init_from:
@@ -127,7 +129,7 @@ def main() -> None:
     other = [p for n, p in model.named_parameters() if p.dim() < 2]
     opt = torch.optim.AdamW([{"params": decay, "weight_decay": 0.1}, {"params": other, "weight_decay": 0.0}], lr=args.lr, betas=(0.9, 0.95))
     schedule = parse_schedule(args.schedule)
-    probe_maker = SampleMaker(tok, Corpus.build(tok, split_heldout(text)[1]), random.Random(7), args.facts_per_384, 0.0)
+    probe_maker = SampleMaker(tok, Corpus.build(tok, split_heldout(text)[1]), random.Random(7), args.facts_per_384, 0.0, code_digits)
     probe = [probe_maker.make(257) for _ in range(32)]
     log = []
     t0 = time.time()

@@ -19,6 +19,8 @@ def pool_heads(w: torch.Tensor, n_from: int, n_to: int, head_dim: int) -> torch.
 
 def convert(state: Dict[str, torch.Tensor], src: ModelConfig, dst: ModelConfig) -> Dict[str, torch.Tensor]:
     assert (src.dim, src.n_layers, src.n_heads, src.hidden_dim, src.vocab_size) == (dst.dim, dst.n_layers, dst.n_heads, dst.hidden_dim, dst.vocab_size)
+    if (src.n_kv_heads, src.kv_source, src.sliding_window) == (dst.n_kv_heads, dst.kv_source, dst.sliding_window):
+        return {name: t.clone() for name, t in state.items()}  # the same architecture: continue training it
     assert all(s == l for l, s in enumerate(src.kv_source)), "uptraining starts from a model whose every layer owns its K/V"
     out = {}
     for name, t in state.items():

@@ -6,7 +6,7 @@ import type { LoadedModel } from '@kvkit/loaders';
 import { argmax, LlamaModel, Session } from '@kvkit/runtime';
 import type { SessionOptions } from '@kvkit/runtime';
 import { CpuBackend } from '@kvkit/tensor';
-import { openModel } from '../model-source.js';
+import { openModel, STORIES260K } from '../model-source.js';
 import { TINYSTORIES, textWindows } from '../text-windows.js';
 import type { Check, Table } from './report.js';
 import { benchEnv } from './report.js';
@@ -270,7 +270,7 @@ export const memorySuite: Suite = {
     });
 
     // 3. The live cache on stories260K: every dtype x every variant, checked after every append.
-    const loaded = await openModel(str(a, 'model'), str(a, 'tokenizer'));
+    const loaded = await openModel(str(a, 'model'), str(a, 'tokenizer'), STORIES260K);
     const prompt = textWindows(loaded.tokenizer, TINYSTORIES, 20000, 1, Math.min(Math.max(2, Math.floor((total * 2) / 3)), total))[0]!;
     const variants = liveVariants(loaded.config.nLayers);
     const live: LiveRow[] = [];

@@ -6,7 +6,7 @@ import { loadModel } from '@kvkit/loaders';
 import { LlamaModel } from '@kvkit/runtime';
 import type { Backend } from '@kvkit/tensor';
 import { CpuBackend, createWasmCpuBackend } from '@kvkit/tensor';
-import { DEFAULT_MODEL } from '../model-source.js';
+import { STORIES260K } from '../model-source.js';
 import { LlamaCppEngine, loadLlamaCpp } from './llama-cpp.js';
 import { ensureRandomModels, SHAPES, WEIGHT_TYPES } from './models.js';
 import type { WeightType } from './models.js';
@@ -72,7 +72,7 @@ export const peersSuite: Suite = {
     const threadCounts = listArg(a.threads, 'threads', [1, 2], intItem(1));
     const reps = listArg(a.reps, 'reps', [q ? 1 : 3], intItem(1))[0]!;
     const agreementTokens = listArg(a['agreement-tokens'], 'agreement-tokens', [256], intItem(1))[0]!;
-    const storiesPath = str(a, 'stories') ?? DEFAULT_MODEL;
+    const storiesPath = str(a, 'stories') ?? STORIES260K;
     const kvkitBackend = (listArg(a['kvkit-backend'], 'kvkit-backend', ['cpu'], oneOfItem(['cpu', 'wasm']))[0] ?? 'cpu') as 'cpu' | 'wasm';
     // The scalar reference runs on one thread; the WASM backend runs at each of llama.cpp's thread counts.
     const kvkitThreads = kvkitBackend === 'wasm' ? threadCounts : [1];

@@ -7,7 +7,7 @@ import { evaluateNll, LlamaModel } from '@kvkit/runtime';
 import type { SessionOptions } from '@kvkit/runtime';
 import { CpuBackend, KvkitError } from '@kvkit/tensor';
 import { UsageError } from '../args.js';
-import { DEFAULT_MODEL, openModel } from '../model-source.js';
+import { openModel, STORIES260K } from '../model-source.js';
 import { POLICY_KINDS } from '../policy-args.js';
 import { runGeneration } from '../run-generation.js';
 import { TINYSTORIES, textWindows, WIKITEXT } from '../text-windows.js';
@@ -69,7 +69,7 @@ export const qualitySuite: Suite = {
     const datasets = listArg(a.datasets, 'datasets', ['tinystories', 'wikitext'] as Dataset[], oneOfItem(Object.keys(DATASETS) as Dataset[]));
     const nWindows = listArg(a.windows, 'windows', [q ? 1 : 3], intItem(1))[0]!;
     const genTokens = listArg(a['gen-tokens'], 'gen-tokens', [q ? 128 : 256], intItem(1))[0]!;
-    const loaded = await openModel(str(a, 'model'), str(a, 'tokenizer'));
+    const loaded = await openModel(str(a, 'model'), str(a, 'tokenizer'), STORIES260K);
     const len = listArg(a['window-len'], 'window-len', [Math.min(q ? 256 : 512, loaded.config.contextLength)], intItem(3))[0]!;
     const prefill = listArg(a.prefill, 'prefill', [Math.floor(len / 2)], intItem(1))[0]!;
     if (len > loaded.config.contextLength) throw new UsageError(`--window-len ${len} exceeds the context of ${loaded.config.contextLength}`);
@@ -160,7 +160,7 @@ export const qualitySuite: Suite = {
     }
     progress.finish();
 
-    const refPath = join(dirname(DEFAULT_MODEL), 'reference_greedy.json');
+    const refPath = join(dirname(STORIES260K), 'reference_greedy.json');
     const isDefault = str(a, 'model') === undefined;
     const reference = isDefault && existsSync(refPath) ? (JSON.parse(readFileSync(refPath, 'utf8')) as { generated_ids: number[] }).generated_ids : undefined;
     const f32gen = gen.find((g) => g.kvDtype === 'f32');

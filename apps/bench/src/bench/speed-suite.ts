@@ -3,7 +3,8 @@
 import type { PolicyKind } from '@kvkit/cache';
 import { loadModel } from '@kvkit/loaders';
 import { LlamaModel } from '@kvkit/runtime';
-import { CpuBackend } from '@kvkit/tensor';
+import { oneOf } from '../args.js';
+import { openBackend } from '../backend-choice.js';
 import { POLICY_KINDS } from '../policy-args.js';
 import { ensureRandomModels, SHAPES, WEIGHT_TYPES } from './models.js';
 import type { WeightType } from './models.js';
@@ -38,8 +39,8 @@ export interface SpeedRow {
 export const speedSuite: Suite = {
   name: 'speed',
   help: `kvkit bench speed [--shapes 15m,110m (or tiny)] [--weights f32,q8_0] [--contexts 256,512,1024,2048,4096 (quick: 256,512)]
-               [--policies full-cache,${POLICY_KINDS.join(',')}] [--budget 256] [--decode 32] [--reps 1]`,
-  options: { shapes: { type: 'string' }, weights: { type: 'string' }, contexts: { type: 'string' }, policies: { type: 'string' }, budget: { type: 'string' }, decode: { type: 'string' }, reps: { type: 'string' } },
+               [--policies full-cache,${POLICY_KINDS.join(',')}] [--budget 256] [--decode 32] [--reps 1] [--backend wasm|cpu] [--threads 1]`,
+  options: { shapes: { type: 'string' }, weights: { type: 'string' }, contexts: { type: 'string' }, policies: { type: 'string' }, budget: { type: 'string' }, decode: { type: 'string' }, reps: { type: 'string' }, backend: { type: 'string' }, threads: { type: 'string' } },
   async run(a, ctx) {
     const t0 = performance.now();
     const q = ctx.quick;
@@ -50,6 +51,10 @@ export const speedSuite: Suite = {
     const budget = listArg(a.budget, 'budget', [q ? 128 : 256], intItem(1))[0]!;
     const decode = listArg(a.decode, 'decode', [q ? 8 : 32], intItem(2))[0]!;
     const reps = listArg(a.reps, 'reps', [1], intItem(1))[0]!;
+    // The WASM SIMD backend by default (the fast CPU path); `cpu` is the scalar TypeScript reference.
+    const backendName = oneOf(typeof a.backend === 'string' ? a.backend : undefined, 'backend', ['wasm', 'cpu'] as const, 'wasm');
+    const threads = listArg(a.threads, 'threads', [1], intItem(1))[0]!;
+    const engine = backendName === 'wasm' ? `kvkit WASM (${threads} thread${threads > 1 ? 's' : ''})` : 'kvkit scalar CPU (1 thread)';
 
     const rows: SpeedRow[] = [];
     const sizes: { shape: string; params: number; nominal: number }[] = [];
@@ -62,7 +67,7 @@ export const speedSuite: Suite = {
       const files = ensureRandomModels(ctx.modelsDir, shape, weights);
       for (const file of files) {
         const loaded = await loadModel(file.path);
-        using backend = new CpuBackend();
+        using backend = await openBackend(backendName, threads);
         using model = LlamaModel.load(backend, loaded);
         if (!sizes.some((z) => z.shape === s)) sizes.push({ shape: s, params: model.parameterCount, nominal: shape.nominalParams });
         // JIT warm-up on the decode and prefill paths.
@@ -114,7 +119,7 @@ export const speedSuite: Suite = {
         const sel = rows.filter((r) => r.shape === s && r.weights === w);
         if (!sel.length) continue;
         tables.push({
-          title: `${s} (${sel[0]!.params.toLocaleString('en-US')} params), ${w} weights: prefill tok/s / TTFT ms / decode tok/s, kvkit CPU (1 thread)`,
+          title: `${s} (${sel[0]!.params.toLocaleString('en-US')} params), ${w} weights: prefill tok/s / TTFT ms / decode tok/s, ${engine}`,
           columns: ['policy', ...contexts.map((n) => `ctx ${n}`)],
           rows: policies.filter((p) => sel.some((x) => x.policy === p)).map((p) => [
             p === 'full-cache' ? 'full cache (no policy)' : p === 'full' ? 'full (policy)' : `${p} @${budget}`,
@@ -141,9 +146,9 @@ export const speedSuite: Suite = {
         const series = (f: (r: SpeedRow) => number) =>
           policies.filter((p) => sel.some((x) => x.policy === p)).map((p) => ({ name: p === 'full-cache' ? 'full cache' : `${p} @${budget}`, points: sel.filter((r) => r.policy === p).map((r) => [r.context, f(r)] as [number, number]), ...(p === 'full-cache' ? { dashed: true } : {}) }));
         return [
-          { file: `decode-${s}-${w}.svg`, title: `${s} ${w}: decode tok/s vs context`, svg: lineChart({ title: `${s} ${w}: decode tok/s vs context (kvkit CPU)`, xLabel: 'context (tokens)', yLabel: 'decode tok/s', xLog: true, yInclude: [0], series: series((r) => r.decodeTokensPerSecond) }) },
-          { file: `prefill-${s}-${w}.svg`, title: `${s} ${w}: prefill tok/s vs context`, svg: lineChart({ title: `${s} ${w}: prefill tok/s vs context (kvkit CPU)`, xLabel: 'context (tokens)', yLabel: 'prefill tok/s', xLog: true, yInclude: [0], series: series((r) => r.prefillTokensPerSecond) }) },
-          { file: `ttft-${s}-${w}.svg`, title: `${s} ${w}: time to first token vs context`, svg: lineChart({ title: `${s} ${w}: time to first token vs context (kvkit CPU)`, xLabel: 'context (tokens)', yLabel: 'TTFT (ms, log)', xLog: true, yLog: true, series: series((r) => r.ttftMs) }) },
+          { file: `decode-${s}-${w}.svg`, title: `${s} ${w}: decode tok/s vs context`, svg: lineChart({ title: `${s} ${w}: decode tok/s vs context (${engine})`, xLabel: 'context (tokens)', yLabel: 'decode tok/s', xLog: true, yInclude: [0], series: series((r) => r.decodeTokensPerSecond) }) },
+          { file: `prefill-${s}-${w}.svg`, title: `${s} ${w}: prefill tok/s vs context`, svg: lineChart({ title: `${s} ${w}: prefill tok/s vs context (${engine})`, xLabel: 'context (tokens)', yLabel: 'prefill tok/s', xLog: true, yInclude: [0], series: series((r) => r.prefillTokensPerSecond) }) },
+          { file: `ttft-${s}-${w}.svg`, title: `${s} ${w}: time to first token vs context`, svg: lineChart({ title: `${s} ${w}: time to first token vs context (${engine})`, xLabel: 'context (tokens)', yLabel: 'TTFT (ms, log)', xLog: true, yLog: true, series: series((r) => r.ttftMs) }) },
         ];
       }),
     );
@@ -151,7 +156,7 @@ export const speedSuite: Suite = {
       suite: 'speed',
       quick: q,
       env: benchEnv(),
-      params: { shapes, weights, contexts, policies, budget, decode, reps, modelsDir: ctx.modelsDir, backend: 'cpu (1 thread)' },
+      params: { shapes, weights, contexts, policies, budget, decode, reps, modelsDir: ctx.modelsDir, backend: engine },
       durationMs: performance.now() - t0,
       checks,
       tables,
