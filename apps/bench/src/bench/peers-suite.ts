@@ -49,7 +49,7 @@ export interface PeerRatio {
 export const peersSuite: Suite = {
   name: 'peers',
   help: `kvkit bench peers [--shapes 15m,110m (or tiny)] [--weights f32,q8_0] [--contexts 256,1024 (quick: 128)] [--decode 64] [--threads 1,2]
-               [--reps 3] [--agreement-tokens 256] [--stories <stories260K.gguf>] [--kvkit-backend cpu|wasm]
+               [--reps 3] [--agreement-tokens 256] [--stories <stories260K.gguf>] [--kvkit-backend wasm|wasm-int16|cpu]
                (cpu: the scalar reference on one thread against every llama.cpp thread count; wasm: equal threads)`,
   options: {
     shapes: { type: 'string' },
@@ -73,11 +73,13 @@ export const peersSuite: Suite = {
     const reps = listArg(a.reps, 'reps', [q ? 1 : 3], intItem(1))[0]!;
     const agreementTokens = listArg(a['agreement-tokens'], 'agreement-tokens', [256], intItem(1))[0]!;
     const storiesPath = str(a, 'stories') ?? STORIES260K;
-    const kvkitBackend = (listArg(a['kvkit-backend'], 'kvkit-backend', ['cpu'], oneOfItem(['cpu', 'wasm']))[0] ?? 'cpu') as 'cpu' | 'wasm';
-    // The scalar reference runs on one thread; the WASM backend runs at each of llama.cpp's thread counts.
-    const kvkitThreads = kvkitBackend === 'wasm' ? threadCounts : [1];
-    const kvkitThreadsFor = (t: number) => (kvkitBackend === 'wasm' ? t : 1);
-    const params = { shapes, weights, contexts, decode, threads: threadCounts, reps, agreementTokens, stories: storiesPath, kvkitBackend: kvkitBackend === 'wasm' ? 'wasm (equal threads)' : 'cpu (1 thread)' };
+    // wasm: kvkit's WASM SIMD backend at llama.cpp's thread counts; wasm-int16: the same with Q8_0/Q4_0 GEMVs on
+    // int16 activations (still 256x finer than the 8-bit activations llama.cpp uses); cpu: the scalar reference, one thread.
+    const kvkitBackend = listArg(a['kvkit-backend'], 'kvkit-backend', ['wasm'], oneOfItem(['cpu', 'wasm', 'wasm-int16'] as const))[0]!;
+    const wasm = kvkitBackend !== 'cpu';
+    const kvkitThreads = wasm ? threadCounts : [1];
+    const kvkitThreadsFor = (t: number) => (wasm ? t : 1);
+    const params = { shapes, weights, contexts, decode, threads: threadCounts, reps, agreementTokens, stories: storiesPath, kvkitBackend: wasm ? `${kvkitBackend} (equal threads)` : 'cpu (1 thread)' };
 
     const cpp = await loadLlamaCpp();
     if (!cpp.ok) {
@@ -145,7 +147,7 @@ export const peersSuite: Suite = {
         const backends: Backend[] = [];
         const models = new Map<number, LlamaModel>();
         for (const t of kvkitThreads) {
-          const backend = kvkitBackend === 'wasm' ? await createWasmCpuBackend({ threads: t }) : new CpuBackend();
+          const backend = wasm ? await createWasmCpuBackend({ threads: t, ...(kvkitBackend === 'wasm-int16' ? { activationPrecision: 'int16' as const } : {}) }) : new CpuBackend();
           backends.push(backend);
           models.set(t, LlamaModel.load(backend, loaded));
         }
@@ -215,7 +217,7 @@ export const peersSuite: Suite = {
       note: `Medians of ${reps} run(s) per engine, alternating kvkit / llama.cpp run by run in one process. Prompt of \`context\` seeded random tokens (BOS first) in one chunk, then ${decode - 1} greedy decode steps.`,
     });
     tables.push({
-      title: `Ratios kvkit / llama.cpp (> 1: kvkit faster; ${kvkitBackend === 'wasm' ? 'kvkit at the same thread count' : 'kvkit runs one thread'})`,
+      title: `Ratios kvkit / llama.cpp (> 1: kvkit faster; ${wasm ? 'kvkit at the same thread count' : 'kvkit runs one thread'})`,
       columns: ['shape', 'weights', 'context', 'llama.cpp threads', 'prefill ratio', 'decode ratio', 'same greedy tokens (prefix)'],
       rows: ratios.map((r) => [r.shape, r.weights, r.context, r.threads, r.prefillRatio, r.decodeRatio, `${r.tokenPrefix}/${decode}`]),
       note: 'Random weights give near-uniform logits, so greedy tokens of two correct engines can part early; the token check that matters is stories260K above.',
@@ -246,7 +248,7 @@ export const peersSuite: Suite = {
         : [],
       data: { llamaCpp: { version: cpp.version, release: cpp.release, buildType: cpp.llama.buildType, threadsUsed }, agreement: { prefix: agree.prefix, same: agree.same, of: agree.of, reference: agree.reference ?? null }, rows, ratios },
       notes: [
-        `llama.cpp: node-llama-cpp ${cpp.version} (llama.cpp ${cpp.release}, ${cpp.llama.buildType} binary, getLlama({gpu: false})), threads pinned per context (${Object.entries(threadsUsed).map(([k, v]) => `${k} -> ${v}`).join(', ')}), batch 512. kvkit: ${kvkitBackend === 'wasm' ? 'WASM SIMD backend at the same thread count as llama.cpp' : 'CpuBackend (pure TypeScript, one thread)'}. Both read the same GGUF files.`,
+        `llama.cpp: node-llama-cpp ${cpp.version} (llama.cpp ${cpp.release}, ${cpp.llama.buildType} binary, getLlama({gpu: false})), threads pinned per context (${Object.entries(threadsUsed).map(([k, v]) => `${k} -> ${v}`).join(', ')}), batch 512. kvkit: ${wasm ? `WASM SIMD backend at the same thread count as llama.cpp${kvkitBackend === 'wasm-int16' ? ', int16 activations in quantised GEMVs' : ''}` : 'CpuBackend (pure TypeScript, one thread)'}. Both read the same GGUF files.`,
       ],
     };
   },
