@@ -4,8 +4,10 @@ import type { LoadedModel, Tokenizer } from '@kvkit/loaders';
 import { loadModel, ModelNotFoundError } from '@kvkit/loaders';
 import { UsageError } from './args.js';
 
-/** The project's own default model: the GQA variant trained by tooling/train (models/gqa). */
-export const DEFAULT_MODEL = fileURLToPath(new URL('../../../models/gqa', import.meta.url));
+/** The project's own models, one folder per KV-sharing variant (trained by tooling/train). */
+export const MODELS_DIR = fileURLToPath(new URL('../../../models/', import.meta.url));
+/** The project's own default model: the GQA variant (models/gqa). */
+export const DEFAULT_MODEL = `${MODELS_DIR}gqa`;
 /** The shared stories260K GGUF beside the repository, with llama2.c's reference greedy run. */
 export const STORIES260K = fileURLToPath(new URL('../../../../shared/models/stories260K/stories260K.gguf', import.meta.url));
 

@@ -3,7 +3,6 @@
 // (the MLKV paper's memory / quality trade-off at our scale); on one model, accuracy per policy x budget
 // on long prompts and per length x depth with the full cache.
 import { existsSync, readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import type { PolicyKind } from '@kvkit/cache';
 import { bytesPerToken } from '@kvkit/cache';
 import { loadModel } from '@kvkit/loaders';
@@ -12,6 +11,7 @@ import { evaluateNll, LlamaModel, Session } from '@kvkit/runtime';
 import { createWasmCpuBackend } from '@kvkit/tensor';
 import { UsageError } from '../args.js';
 import { heldOutText } from '../heldout.js';
+import { MODELS_DIR } from '../model-source.js';
 import { Haystack } from '../needle/haystack.js';
 import type { NeedleResult } from '../needle/run-needle.js';
 import { runNeedle } from '../needle/run-needle.js';
@@ -24,7 +24,6 @@ import type { Suite } from './suite.js';
 import { intItem, listArg, oneOfItem, str } from './suite.js';
 import { lineChart } from './svg.js';
 
-export const MODELS_DIR = fileURLToPath(new URL('../../../../models/', import.meta.url));
 export const VARIANTS = ['mha', 'gqa', 'mqa', 'mlkv4', 'mlkv2', 'cla2', 'yoco'] as const;
 const GRID_POLICIES: PolicyKind[] = ['streaming', 'h2o', 'snapkv', 'pyramidkv', 'adakv', 'dynamickv'];
 const numItem = (s: string): number | undefined => (s !== '' && Number.isFinite(Number(s)) && Number(s) >= 0 && Number(s) <= 1 ? Number(s) : undefined);
