@@ -106,7 +106,11 @@ export class LayerKv {
   /** Logical slot of each live token of head h, ascending. */
   liveSlots(h: number): Int32Array {
     const raw = this.#rawPositions(h);
-    if (!this.#kivi) return Int32Array.from({ length: raw.length }, (_, i) => i);
+    if (!this.#kivi) {
+      const all = new Int32Array(raw.length);
+      for (let i = 0; i < all.length; i++) all[i] = i;
+      return all;
+    }
     const out: number[] = [];
     raw.forEach((p, j) => p !== DEAD_POSITION && out.push(j));
     return Int32Array.from(out);
@@ -223,39 +227,41 @@ export class LayerKv {
    * matter to attention. KIVI marks the others dead instead and returns pages entirely dead.
    */
   retain(h: number, keep: ArrayLike<number>): Int32Array {
-    const live = this.liveSlots(h);
+    const live = this.#kivi ? this.liveSlots(h) : undefined;
+    const liveCount = live ? live.length : this.view.lengths[h]!;
     for (let i = 0; i < keep.length; i++) {
       const j = keep[i]!;
-      if (!(Number.isInteger(j) && j >= 0 && j < live.length) || (i > 0 && j <= keep[i - 1]!)) {
-        throw new InvalidArgumentError(`retain: tokens to keep must be ascending live indices below ${live.length}, got ${j} at ${i}`);
+      if (!(Number.isInteger(j) && j >= 0 && j < liveCount) || (i > 0 && j <= keep[i - 1]!)) {
+        throw new InvalidArgumentError(`retain: tokens to keep must be ascending live indices below ${liveCount}, got ${j} at ${i}`);
       }
     }
-    if (this.#kivi) {
+    if (live) {
       this.#retainWithHoles(h, keep, live);
       return Int32Array.from(keep);
     }
     const n = keep.length;
     const order = new Int32Array(n);
-    const kept = new Uint8Array(live.length);
-    for (let i = 0; i < n; i++) kept[keep[i]!] = 1;
-    const from: number[] = [];
-    const to: number[] = [];
+    // keep is ascending: its entries below n come first; each index below n missing from them is a
+    // hole, filled by the next kept entry at or above n.
+    let low = 0;
+    while (low < n && keep[low]! < n) low++;
+    const from = new Int32Array(n - low);
+    const to = new Int32Array(n - low);
     const pos = this.view.positions;
     const base = h * this.capacitySlots;
-    let filler = 0;
-    while (filler < n && keep[filler]! < n) filler++;
-    for (let i = 0; i < n; i++) {
-      if (kept[i]) {
+    for (let i = 0, k = 0, filler = low, w = 0; i < n; i++) {
+      if (k < low && keep[k] === i) {
         order[i] = i;
+        k++;
         continue;
       }
       const j = keep[filler++]!;
-      from.push(this.slotOf(h, j));
-      to.push(this.slotOf(h, i));
+      from[w] = this.slotOf(h, j);
+      to[w++] = this.slotOf(h, i);
       pos[base + i] = pos[base + j]!;
       order[i] = j;
     }
-    if (from.length) this.#backend.kvMove(this.view.k, this.view.v, Int32Array.from(from), Int32Array.from(to));
+    if (from.length) this.#backend.kvMove(this.view.k, this.view.v, from, to);
     this.view.lengths[h] = n;
     if (this.#releasePages) this.#releaseTail(h);
     return order;

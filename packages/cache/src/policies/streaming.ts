@@ -1,5 +1,6 @@
 import { InvalidArgumentError } from '@kvkit/tensor';
 import { BudgetTooSmallError } from '../errors.js';
+import { oldestSlots, slotsExcept } from './age-order.js';
 import { keepAll, layerReport, type LayerSelection } from './report.js';
 import { checkStats, type PrefillStats } from './stats.js';
 import { checkBudget, requireInt } from './validate.js';
@@ -61,11 +62,9 @@ export function streamingEvict(positions: Int32Array, sinks: number, recent: num
   requireInt('streaming', 'recent', recent, 0);
   if (!Number.isSafeInteger(incoming) || incoming < 0) throw new InvalidArgumentError(`bad incoming count ${incoming}`);
   const len = positions.length;
-  const all = Array.from({ length: len }, (_, i) => i);
-  if (len + incoming <= sinks + recent) return all;
+  if (len + incoming <= sinks + recent) return Array.from({ length: len }, (_, i) => i);
   if (incoming > recent) throw new BudgetTooSmallError(`streaming: ${incoming} incoming tokens exceed the ${recent} recent slots`);
-  const byAge = all.slice().sort((a, b) => positions[a]! - positions[b]! || a - b);
-  const keepSinks = byAge.slice(0, sinks);
-  const keepRecent = byAge.slice(sinks).slice(Math.max(0, len - sinks - (recent - incoming)));
-  return [...keepSinks, ...keepRecent].sort((a, b) => a - b);
+  // By age, the first `sinks` slots stay, the next `drop` go, the rest (the newest) stay.
+  const drop = Math.max(0, len - sinks - (recent - incoming));
+  return slotsExcept(len, oldestSlots(positions, sinks + drop).subarray(Math.min(sinks, len)));
 }

@@ -1,5 +1,6 @@
 import { InvalidArgumentError } from '@kvkit/tensor';
 import { BudgetTooSmallError } from '../errors.js';
+import { oldestSlots, slotsExcept } from './age-order.js';
 import { keepAll, layerReport, type LayerSelection } from './report.js';
 import { checkStats, type PrefillStats } from './stats.js';
 import { checkBudget, requireInt } from './validate.js';
@@ -37,10 +38,8 @@ export function windowEvict(positions: Int32Array, window: number, incoming = 1)
   return newest(positions, window - incoming);
 }
 
-/** Slots of the `count` largest positions (all when fewer), ascending slot order. */
+/** Slots of the `count` largest positions (all when fewer; on equal positions the lower slot counts as newer), ascending slot order. */
 export function newest(positions: Int32Array, count: number): number[] {
-  const slots = Array.from({ length: positions.length }, (_, i) => i);
-  if (positions.length <= count) return slots;
-  slots.sort((a, b) => positions[b]! - positions[a]! || a - b);
-  return slots.slice(0, count).sort((a, b) => a - b);
+  const len = positions.length;
+  return slotsExcept(len, oldestSlots(positions, len - Math.max(0, count), 'higherOlder'));
 }
