@@ -1,5 +1,5 @@
 // Where a decode step's time goes, per backend op (and per matmul shape), on a random-weight GGUF.
-//   node packages/tensor/bench-wasm/profile.mjs <model.gguf> [--threads=1] [--context=256] [--decode=32] [--js]
+//   node packages/tensor/bench-wasm/profile.mjs <model.gguf> [--threads=1] [--context=256] [--decode=32] [--js] [--int16] [--kernels=<json knobs>]
 import { CpuBackend, createWasmCpuBackend } from '../dist/index.js';
 import { loadModel } from '../../loaders/dist/index.js';
 import { LlamaModel, Session } from '../../runtime/dist/index.js';
@@ -9,7 +9,7 @@ const path = process.argv[2];
 const threads = Number(arg('threads', '1'));
 const context = Number(arg('context', '256'));
 const steps = Number(arg('decode', '32'));
-const inner = process.argv.includes('--js') ? new CpuBackend() : await createWasmCpuBackend({ threads });
+const inner = process.argv.includes('--js') ? new CpuBackend() : await createWasmCpuBackend({ threads, ...(process.argv.includes('--int16') ? { activationPrecision: 'int16' } : {}), ...(arg('kernels') ? { kernels: JSON.parse(arg('kernels')) } : {}) });
 const times = new Map();
 let on = false;
 const be = new Proxy(inner, {
