@@ -440,6 +440,24 @@ export function runBackendConformance(name: string, makeBackend: () => Backend |
         }
       });
 
+      it('columnSums alone (as H2O asks for them) accumulate over calls, with GQA and a sliding window', async () => {
+        const rng = new Rng(1150);
+        const nHeads = 8;
+        const { host, view } = makeView(rng, statsView);
+        const cap = statsView.pagesPerHead * statsView.pageSize;
+        const width = nHeads * statsView.headDim;
+        const col0 = randomF32(rng, nHeads * cap, { dist: 'uniform', offset: 1 });
+        const columnSums = tensor('f32', [nHeads, cap], col0);
+        const expectedCols = Float64Array.from(col0);
+        for (const positions of [[27, 28, 29], [31]]) {
+          const q = randomF32(rng, positions.length * width);
+          const opts = { nHeads, scale: 0.25, slidingWindow: 12 };
+          be.attention(output([positions.length, width]), tensor('f32', [positions.length, width], q), Int32Array.from(positions), view, { ...opts, stats: { columnSums } });
+          ref.attention(q, positions, host, { ...opts, window: 1 }).columnSums.forEach((p, i) => (expectedCols[i] += p));
+          expect(await be.read(columnSums), `after ${positions.join(',')}`).toBeAllclose(expectedCols, { ...TOLERANCES.attentionStats, shape: [nHeads, cap] });
+        }
+      });
+
       it('stats respect the sliding window and GQA head mapping', async () => {
         const rng = new Rng(1200);
         const nHeads = 8;

@@ -48,6 +48,24 @@ export function oldestSlots(positions: Int32Array, k: number, ties: AgeTies = 'l
   return out;
 }
 
+/**
+ * Every slot oldest first (ascending position, ties to the lower slot index): one native sort of
+ * packed float64 keys.
+ */
+export function allByAge(positions: Int32Array): Int32Array {
+  const len = positions.length;
+  const out = new Int32Array(len);
+  if (len >= INDEX_BITS) {
+    for (let i = 0; i < len; i++) out[i] = i;
+    return out.sort((a, b) => positions[a]! - positions[b]! || a - b);
+  }
+  const keys = new Float64Array(len);
+  for (let i = 0; i < len; i++) keys[i] = positions[i]! * INDEX_BITS + i;
+  keys.sort();
+  for (let i = 0; i < len; i++) out[i] = keys[i]! - Math.floor(keys[i]! / INDEX_BITS) * INDEX_BITS;
+  return out;
+}
+
 /** Ascending slot indices in [0, len) except `drop` (distinct indices in [0, len)). */
 export function slotsExcept(len: number, drop: ArrayLike<number>): number[] {
   const gone = Int32Array.from(drop).sort();

@@ -1,7 +1,8 @@
 import { InvalidArgumentError, ShapeMismatchError } from '@kvkit/tensor';
 import { BudgetTooSmallError, InvalidPolicyConfigError } from '../errors.js';
 import { keepAll, layerReport, type LayerSelection } from './report.js';
-import { gqaReduce, rankDescending, type GqaReduce } from './select.js';
+import { allByAge, slotsExcept } from './age-order.js';
+import { gqaReduce, rankDescending, worstRanked, type GqaReduce } from './select.js';
 import { checkStats, type PrefillStats } from './stats.js';
 import { checkBudget, requireInt, requireOneOf } from './validate.js';
 
@@ -121,11 +122,24 @@ export function h2oEvict(scores: ArrayLike<number>, positions: Int32Array, heavy
   if (incoming > heavy + recent) throw new BudgetTooSmallError(`h2o: ${incoming} incoming tokens exceed heavy + recent = ${heavy + recent}`);
   const keepRecent = Math.max(0, recent - incoming);
   const keepHeavy = heavy - Math.max(0, incoming - recent);
-  const byAge = Array.from({ length: len }, (_, i) => i).sort((a, b) => positions[b]! - positions[a]! || a - b);
-  const recentSlots = byAge.slice(0, keepRecent);
-  const older = byAge.slice(keepRecent).sort((a, b) => positions[a]! - positions[b]!);
-  const olderScores = older.map((s) => scores[s]!);
-  const order = rankDescending(olderScores); // ties: lower index = lower position
-  const heavySlots = Array.from(order.subarray(0, keepHeavy), (i) => older[i]!);
-  return [...recentSlots, ...heavySlots].sort((a, b) => a - b);
+  // The older slots: all but the keepRecent newest, where on equal positions the lower slot is the
+  // newer. In the ascending age order (ties: lower slot first) they are a prefix, except that a run of
+  // equal positions across the boundary contributes its highest slots. Kept ascending so that score
+  // ties go to the lower position; the worst-scored of them go.
+  const age = allByAge(positions);
+  const split = len - keepRecent;
+  let g0 = split;
+  let g1 = split;
+  if (split > 0 && split < len && positions[age[split - 1]!] === positions[age[split]!]) {
+    const p = positions[age[split]!]!;
+    while (g0 > 0 && positions[age[g0 - 1]!] === p) g0--;
+    while (g1 < len && positions[age[g1]!] === p) g1++;
+  }
+  const older = new Int32Array(split);
+  older.set(age.subarray(0, g0));
+  older.set(age.subarray(g1 - (split - g0), g1), g0);
+  const olderScores = new Float64Array(split);
+  for (let i = 0; i < split; i++) olderScores[i] = scores[older[i]!]!;
+  const evicted = worstRanked(olderScores, split - keepHeavy);
+  return slotsExcept(len, Array.from(evicted, (i) => older[i]!));
 }

@@ -40,6 +40,34 @@ export function rankDescending(scores: ArrayLike<number>, offset = 0, length = s
   return order;
 }
 
+/**
+ * The last `count` entries of `rankDescending(scores)`, worst first (lowest score, ties to the higher
+ * position, NaN lowest): one pass keeping a sorted buffer when few are asked for (a decoding step
+ * evicts one slot), the full ranking otherwise.
+ */
+export function worstRanked(scores: ArrayLike<number>, count: number): Int32Array {
+  const length = scores.length;
+  const k = Math.max(0, Math.min(count, length));
+  if (k > 64) return rankDescending(scores).subarray(length - k).reverse();
+  const v = finiteCopy(scores, 0, length);
+  const out = new Int32Array(k);
+  let held = 0;
+  // i ascends, so a newcomer equal to a held score ranks below it (worse): it goes before it.
+  for (let i = 0; i < length; i++) {
+    const x = v[i]!;
+    if (held === k) {
+      if (k === 0 || x > v[out[k - 1]!]!) continue;
+    } else held++;
+    let at = held - 1;
+    while (at > 0 && v[out[at - 1]!]! >= x) {
+      out[at] = out[at - 1]!;
+      at--;
+    }
+    out[at] = i;
+  }
+  return out;
+}
+
 /** The `k` best positions of `scores[offset .. offset+length)` (relative to `offset`), ascending. */
 export function topK(scores: ArrayLike<number>, k: number, offset = 0, length = scores.length - offset): number[] {
   if (!Number.isSafeInteger(k) || k < 0) throw new InvalidArgumentError(`top-k needs a count >= 0, got ${k}`);

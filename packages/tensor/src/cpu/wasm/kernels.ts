@@ -67,7 +67,9 @@ export const ATTN_JOB = {
   headPos: 12, // ptr to nKvHeads i32 (each a ptr to len i32 positions)
   headLen: 13, // ptr to nKvHeads i32
   accOffset: 14, // bytes from the thread's scratch to its d accumulators
-  words: 16,
+  colSums: 15, // ptr to [nHeads, capSlots] f32 column sums (+= each probability), or 0
+  capSlots: 16,
+  words: 17,
 } as const;
 
 /** Sum the 4 f32 lanes of a v128 local: (l0 + l1) + (l2 + l3), pushed as an f32. */
@@ -867,6 +869,28 @@ function attnHeads(mod: ModuleBuilder): void {
             f.get(job).mem('i32.load', 4 * J.out).get(qo).op('i32.add').get(c).op('i32.add');
             f.get(acc).get(c).op('i32.add').vmem('v128.load').get(vx).simd('f32x4.mul');
             f.vmem('v128.store');
+          });
+          // Column sums (H2O): colSums[h, j] += e_j / sum, four slots at a time, then one at a time
+          // (a vector past the head's length could reach the next head's row, another thread's).
+          word(J.colSums).op('i32.eqz').op('i32.eqz');
+          f.if(() => {
+            word(J.colSums);
+            f.get(h);
+            word(J.capSlots);
+            f.op('i32.mul').i32(2).op('i32.shl').op('i32.add').set(row);
+            f.f32(1).get(s).op('f32.div').set(e);
+            f.for(j, 0, () => f.get(len).i32(-4).op('i32.and'), 4, () => {
+              f.get(row).get(j).i32(2).op('i32.shl').op('i32.add').tee(kp);
+              f.get(kp).vmem('v128.load');
+              f.get(scores).get(j).i32(2).op('i32.shl').op('i32.add').vmem('v128.load').get(vx).simd('f32x4.mul').simd('f32x4.add');
+              f.vmem('v128.store');
+            });
+            f.for(j, j, len, 1, () => {
+              f.get(row).get(j).i32(2).op('i32.shl').op('i32.add').tee(kp);
+              f.get(kp).mem('f32.load');
+              f.get(scores).get(j).i32(2).op('i32.shl').op('i32.add').mem('f32.load').get(e).op('f32.mul').op('f32.add');
+              f.mem('f32.store');
+            });
           });
         },
       );

@@ -350,7 +350,9 @@ export class WasmCpuBackend implements Backend {
       jsAttention(scratch, new CpuTensor('f32', [w, width], rows), queryPositions.subarray(m - w), this.#cpuView(view), { ...rest, stats: { windowSums: this.#cpu(stats!.windowSums!), window: w } });
       return;
     }
-    const plain = f32Cache && !opts.stats && d % 4 === 0 && d > 0;
+    // Column sums alone (H2O) are accumulated by the WASM kernel; other statistics use the reference.
+    const colSums = opts.stats?.columnSums && !opts.stats.windowSums ? this.#t(opts.stats.columnSums) : undefined;
+    const plain = f32Cache && (!opts.stats || (colSums !== undefined && colSums.dtype === 'f32' && colSums.size === nHeads * viewCapacity(view))) && d % 4 === 0 && d > 0;
     if (!plain || width !== nHeads * d || o.size !== qt.size || queryPositions.length !== m || nHeads % nKvHeads) {
       // The reference kernel: its checks and errors, policy statistics, quantised KV formats.
       const stats = opts.stats && {
@@ -401,6 +403,8 @@ export class WasmCpuBackend implements Backend {
     i32v[w0 + J.d] = d;
     h.f32[w0 + J.scale] = scale;
     i32v[w0 + J.accOffset] = accOffset;
+    i32v[w0 + J.colSums] = colSums ? colSums.ptr : 0;
+    i32v[w0 + J.capSlots] = cap;
     let at = w0 + J.words;
     const win = opts.slidingWindow ?? Infinity;
     i32v[w0 + J.qPos] = 4 * at;
