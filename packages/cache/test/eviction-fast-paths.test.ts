@@ -1,9 +1,10 @@
 // The per-step eviction fast paths against the full sorts they replace: H2O's choice of slots
-// (heavy hitters among the older slots, the newest kept), worstRanked against rankDescending, and
+// (heavy hitters among the older slots, the newest kept), TOVA's, worstRanked against rankDescending, and
 // allByAge against a comparator sort, on random scores with ties, NaN and infinities.
 import { describe, expect, it } from 'vitest';
 import { allByAge } from '../src/policies/age-order.js';
 import { h2oEvict } from '../src/policies/h2o.js';
+import { tovaEvict } from '../src/policies/tova.js';
 import { rankDescending, worstRanked } from '../src/policies/select.js';
 
 let seed = 987654321;
@@ -42,6 +43,25 @@ describe('eviction fast paths', () => {
       const positions = Int32Array.from({ length: len }, (_, i) => (repeated ? rand(len + 1) : (i * 37 + 11) % (len + 5)));
       const scores = randomScores(len);
       expect(h2oEvict(scores, positions, heavy, recent, incoming), `trial ${trial}`).toEqual(h2oReference(scores, positions, heavy, recent, incoming));
+    }
+  });
+
+  it('tovaEvict keeps the same slots as the full sorts', () => {
+    const reference = (mean: ArrayLike<number>, capacity: number, incoming: number, positions?: Int32Array): number[] => {
+      const len = mean.length;
+      if (len + incoming <= capacity) return Array.from({ length: len }, (_, i) => i);
+      const slots = Array.from({ length: len }, (_, i) => i);
+      if (positions) slots.sort((a, b) => positions[a]! - positions[b]! || a - b);
+      const order = rankDescending(slots.map((s) => mean[s]!));
+      return Array.from(order.subarray(0, capacity - incoming), (i) => slots[i]!).sort((a, b) => a - b);
+    };
+    for (let trial = 0; trial < 200; trial++) {
+      const capacity = 1 + rand(60);
+      const incoming = rand(Math.min(3, capacity) + 1);
+      const len = Math.max(0, capacity - incoming + rand(90));
+      const positions = trial % 2 ? Int32Array.from({ length: len }, () => rand(len + 1)) : undefined;
+      const mean = randomScores(len);
+      expect(tovaEvict(mean, capacity, incoming, positions), `trial ${trial}`).toEqual(reference(mean, capacity, incoming, positions));
     }
   });
 

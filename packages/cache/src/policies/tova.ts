@@ -1,6 +1,7 @@
 import { InvalidArgumentError, ShapeMismatchError } from '@kvkit/tensor';
 import { keepAll, layerReport, type LayerSelection } from './report.js';
-import { rankDescending, topK } from './select.js';
+import { allByAge, slotsExcept } from './age-order.js';
+import { topK, worstRanked } from './select.js';
 import { checkStats, type PrefillStats } from './stats.js';
 import { checkBudget, requireInt } from './validate.js';
 
@@ -49,8 +50,10 @@ export function tovaEvict(meanLastRow: ArrayLike<number>, capacity: number, inco
   const len = meanLastRow.length;
   if (positions && positions.length !== len) throw new ShapeMismatchError(`${len} scores for ${positions.length} positions`);
   if (len + incoming <= capacity) return Array.from({ length: len }, (_, i) => i);
-  const slots = Array.from({ length: len }, (_, i) => i);
-  if (positions) slots.sort((a, b) => positions[a]! - positions[b]! || a - b);
-  const order = rankDescending(slots.map((s) => meanLastRow[s]!));
-  return Array.from(order.subarray(0, capacity - incoming), (i) => slots[i]!).sort((a, b) => a - b);
+  // Slots by ascending position (so that score ties keep the lower position); the worst-scored go.
+  const slots = positions ? allByAge(positions) : Int32Array.from({ length: len }, (_, i) => i);
+  const ordered = new Float64Array(len);
+  for (let i = 0; i < len; i++) ordered[i] = meanLastRow[slots[i]!]!;
+  const evicted = worstRanked(ordered, len - (capacity - incoming));
+  return slotsExcept(len, Array.from(evicted, (i) => slots[i]!));
 }

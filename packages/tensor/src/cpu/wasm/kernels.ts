@@ -69,7 +69,9 @@ export const ATTN_JOB = {
   accOffset: 14, // bytes from the thread's scratch to its d accumulators
   colSums: 15, // ptr to [nHeads, capSlots] f32 column sums (+= each probability), or 0
   capSlots: 16,
-  words: 17,
+  winSums: 17, // ptr to [nHeads, capSlots] f32 window sums (+= the probabilities of rows >= winFrom), or 0
+  winFrom: 18,
+  words: 19,
 } as const;
 
 /** Sum the 4 f32 lanes of a v128 local: (l0 + l1) + (l2 + l3), pushed as an f32. */
@@ -870,28 +872,37 @@ function attnHeads(mod: ModuleBuilder): void {
             f.get(acc).get(c).op('i32.add').vmem('v128.load').get(vx).simd('f32x4.mul');
             f.vmem('v128.store');
           });
-          // Column sums (H2O): colSums[h, j] += e_j / sum, four slots at a time, then one at a time
-          // (a vector past the head's length could reach the next head's row, another thread's).
-          word(J.colSums).op('i32.eqz').op('i32.eqz');
-          f.if(() => {
-            word(J.colSums);
-            f.get(h);
-            word(J.capSlots);
-            f.op('i32.mul').i32(2).op('i32.shl').op('i32.add').set(row);
-            f.f32(1).get(s).op('f32.div').set(e);
-            f.for(j, 0, () => f.get(len).i32(-4).op('i32.and'), 4, () => {
-              f.get(row).get(j).i32(2).op('i32.shl').op('i32.add').tee(kp);
-              f.get(kp).vmem('v128.load');
-              f.get(scores).get(j).i32(2).op('i32.shl').op('i32.add').vmem('v128.load').get(vx).simd('f32x4.mul').simd('f32x4.add');
-              f.vmem('v128.store');
+          // Policy statistics: colSums[h, j] += e_j / sum for every query row (H2O), winSums[h, j] +=
+          // e_j / sum for the rows i >= winFrom (TOVA, SnapKV's window); four slots at a time, then
+          // one at a time (a vector past the head's length could reach the next head's row, which
+          // belongs to another thread).
+          for (const [ptr, fromRow] of [[J.colSums, -1], [J.winSums, J.winFrom]] as const) {
+            word(ptr).op('i32.eqz').op('i32.eqz');
+            if (fromRow >= 0) {
+              f.get(i);
+              word(fromRow);
+              f.op('i32.ge_s').op('i32.and');
+            }
+            f.if(() => {
+              word(ptr);
+              f.get(h);
+              word(J.capSlots);
+              f.op('i32.mul').i32(2).op('i32.shl').op('i32.add').set(row);
+              f.f32(1).get(s).op('f32.div').set(e);
+              f.for(j, 0, () => f.get(len).i32(-4).op('i32.and'), 4, () => {
+                f.get(row).get(j).i32(2).op('i32.shl').op('i32.add').tee(kp);
+                f.get(kp).vmem('v128.load');
+                f.get(scores).get(j).i32(2).op('i32.shl').op('i32.add').vmem('v128.load').get(vx).simd('f32x4.mul').simd('f32x4.add');
+                f.vmem('v128.store');
+              });
+              f.for(j, j, len, 1, () => {
+                f.get(row).get(j).i32(2).op('i32.shl').op('i32.add').tee(kp);
+                f.get(kp).mem('f32.load');
+                f.get(scores).get(j).i32(2).op('i32.shl').op('i32.add').mem('f32.load').get(e).op('f32.mul').op('f32.add');
+                f.mem('f32.store');
+              });
             });
-            f.for(j, j, len, 1, () => {
-              f.get(row).get(j).i32(2).op('i32.shl').op('i32.add').tee(kp);
-              f.get(kp).mem('f32.load');
-              f.get(scores).get(j).i32(2).op('i32.shl').op('i32.add').mem('f32.load').get(e).op('f32.mul').op('f32.add');
-              f.mem('f32.store');
-            });
-          });
+          }
         },
       );
     });

@@ -338,21 +338,12 @@ export class WasmCpuBackend implements Backend {
     const { nKvHeads, headDim: d, pageSize, pagesPerHead, pageTable, lengths, positions } = view;
     const [m, width] = rowsCols(qt);
     const f32Cache = !view.format || view.format.kind === 'f32';
-    // Window statistics (SnapKV and the other prefill methods) come from the last `window` queries only:
-    // WASM attends for every query, the reference kernel recomputes those few rows with the statistics.
-    const windowOnly = opts.stats?.windowSums && !opts.stats.columnSums && (opts.stats.window ?? 0) > 0;
-    if (windowOnly && f32Cache && d % 4 === 0 && d > 0 && width === nHeads * d && o.size === qt.size && queryPositions.length === m && m > (opts.stats!.window ?? 0)) {
-      const { stats, ...rest } = opts;
-      this.attention(out, q, queryPositions, view, rest);
-      const w = stats!.window!;
-      const rows = qt.cpu().bytes.subarray((m - w) * width * 4, m * width * 4);
-      const scratch = new CpuTensor('f32', [w, width], new Uint8Array(w * width * 4));
-      jsAttention(scratch, new CpuTensor('f32', [w, width], rows), queryPositions.subarray(m - w), this.#cpuView(view), { ...rest, stats: { windowSums: this.#cpu(stats!.windowSums!), window: w } });
-      return;
-    }
-    // Column sums alone (H2O) are accumulated by the WASM kernel; other statistics use the reference.
-    const colSums = opts.stats?.columnSums && !opts.stats.windowSums ? this.#t(opts.stats.columnSums) : undefined;
-    const plain = f32Cache && (!opts.stats || (colSums !== undefined && colSums.dtype === 'f32' && colSums.size === nHeads * viewCapacity(view))) && d % 4 === 0 && d > 0;
+    // Policy statistics on f32 [nHeads, capacity] tensors (column sums for H2O, window sums for TOVA
+    // and the SnapKV family) are accumulated by the WASM kernel; anything else goes to the reference.
+    const colSums = opts.stats?.columnSums ? this.#t(opts.stats.columnSums) : undefined;
+    const winSums = opts.stats?.windowSums ? this.#t(opts.stats.windowSums) : undefined;
+    const statsOk = [colSums, winSums].every((t) => !t || (t.dtype === 'f32' && t.size === nHeads * viewCapacity(view)));
+    const plain = f32Cache && statsOk && d % 4 === 0 && d > 0;
     if (!plain || width !== nHeads * d || o.size !== qt.size || queryPositions.length !== m || nHeads % nKvHeads) {
       // The reference kernel: its checks and errors, policy statistics, quantised KV formats.
       const stats = opts.stats && {
@@ -381,6 +372,11 @@ export class WasmCpuBackend implements Backend {
       }
       total += len;
     }
+    // Window sums are overwritten: zero them (the kernel adds the window rows' probabilities).
+    if (winSums) {
+      this.#heap.refresh();
+      this.#heap.f32.fill(0, winSums.ptr / 4, winSums.ptr / 4 + winSums.size);
+    }
     if (m === 0) return;
     // Job: header, qPos[m], qLo[m], headRows/headPos/headLen[nKv], then per head rows[len], pos[len], pages.
     const J = ATTN_JOB;
@@ -405,6 +401,9 @@ export class WasmCpuBackend implements Backend {
     i32v[w0 + J.accOffset] = accOffset;
     i32v[w0 + J.colSums] = colSums ? colSums.ptr : 0;
     i32v[w0 + J.capSlots] = cap;
+    i32v[w0 + J.winSums] = winSums ? winSums.ptr : 0;
+    i32v[w0 + J.winFrom] = m - (opts.stats?.window ?? 0);
+
     let at = w0 + J.words;
     const win = opts.slidingWindow ?? Infinity;
     i32v[w0 + J.qPos] = 4 * at;
