@@ -730,7 +730,9 @@ function siluMul(mod: ModuleBuilder): void {
 
 /**
  * attn_heads(job, h0, h1, scratch): for query heads [h0, h1) and every query row i, softmax(q · K^T *
- * scale) · V over the slots of the head's KV head whose position p satisfies lo_i < p <= qp_i.
+ * scale) · V over the slots of the head's KV head whose position p satisfies lo_i < p <= qp_i; with
+ * the optional statistics pointers of the job, each row's probabilities are also added into the
+ * head's column sums (every row) and window sums (rows i >= winFrom; the caller zeroes them).
  */
 function attnHeads(mod: ModuleBuilder): void {
   const f = mod.fn('attn_heads', [i32, i32, i32, i32]);
