@@ -130,34 +130,45 @@ export class PolicyRunner implements Disposable {
     for (const l of this.#cache.sourceLayers) {
       const kv = this.#cache.layer(l);
       const scores = this.#scores.get(l);
+      // Window, StreamingLLM and TOVA (one score row per layer) choose from the positions alone, so a
+      // head holding the same positions as the previous one (the usual case) keeps the same slots.
+      const shared = p.kind !== 'h2o';
+      let prev: { pos: Int32Array; keep: number[] } | undefined;
       for (let h = 0; h < kv.nKvHeads; h++) {
         const pos = kv.positionsOf(h);
         if (pos.length + m <= B) continue;
-        let keep: number[];
-        switch (p.kind) {
-          case 'window':
-            keep = windowEvict(pos, B, m);
-            break;
-          case 'streaming': {
-            const s = streamingSplit(p, B);
-            keep = streamingEvict(pos, s.sinks, s.recent, m);
-            break;
-          }
-          case 'h2o': {
-            const s = h2oSplit(p, B);
-            keep = h2oEvict(scores![h]!.subarray(0, pos.length), pos, s.heavy, s.recent, m);
-            break;
-          }
-          case 'tova':
-            keep = tovaEvict(scores![0]!.subarray(0, pos.length), B, m, pos);
-            break;
-          default:
-            continue; // prefill methods compress once; decoding appends (spec §0)
+        let keep = shared && prev && samePositions(prev.pos, pos) ? prev.keep : undefined;
+        if (!keep) {
+          keep = this.#evictionKeep(pos, m, scores, h);
+          if (!keep) continue; // prefill methods compress once; decoding appends (spec §0)
+          if (shared) prev = { pos: pos.slice(), keep };
         }
         const order = kv.retain(h, keep);
         if (scores && p.kind === 'h2o') permute(scores[h]!, order);
         if (scores && p.kind === 'tova' && h === kv.nKvHeads - 1) permute(scores[0]!, order); // same keep in every head
       }
+    }
+  }
+
+  /** The held slots of head h to keep so that `m` more tokens fit the budget (undefined: the policy does not evict while decoding). */
+  #evictionKeep(pos: Int32Array, m: number, scores: Float64Array[] | undefined, h: number): number[] | undefined {
+    const B = this.#budget!;
+    const p = this.policy;
+    switch (p.kind) {
+      case 'window':
+        return windowEvict(pos, B, m);
+      case 'streaming': {
+        const s = streamingSplit(p, B);
+        return streamingEvict(pos, s.sinks, s.recent, m);
+      }
+      case 'h2o': {
+        const s = h2oSplit(p, B);
+        return h2oEvict(scores![h]!.subarray(0, pos.length), pos, s.heavy, s.recent, m);
+      }
+      case 'tova':
+        return tovaEvict(scores![0]!.subarray(0, pos.length), B, m, pos);
+      default:
+        return undefined;
     }
   }
 
@@ -338,4 +349,10 @@ function reduceHead(rows: Float32Array, nHeads: number, nKvHeads: number, kvHead
 /** Reorder a live-indexed score row as `LayerKv.retain` reordered the tokens (sources are never overwritten first). */
 function permute(row: Float64Array, order: Int32Array): void {
   order.forEach((j, i) => (row[i] = row[j]!));
+}
+
+function samePositions(a: Int32Array, b: Int32Array): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
 }
