@@ -20,3 +20,10 @@ export async function openBackend(name: string | undefined, threads = 1): Promis
   const { createNodeWebGPUBackend } = await import('@kvkit/webgpu/node');
   return createNodeWebGPUBackend();
 }
+
+/** The adapter a WebGPU backend runs on, for reports ("unknown adapter" when the browser hides it). */
+export function webgpuAdapterName(backend: Backend): string {
+  const info = (backend as { adapterInfo?: { vendor: string; architecture: string; device: string; description: string } }).adapterInfo;
+  const name = info ? info.description || [info.vendor, info.architecture, info.device].filter(Boolean).join(' ') : '';
+  return name || 'unknown adapter';
+}

@@ -4,7 +4,7 @@ import type { PolicyKind } from '@kvkit/cache';
 import { loadModel } from '@kvkit/loaders';
 import { LlamaModel } from '@kvkit/runtime';
 import { oneOf } from '../args.js';
-import { openBackend } from '../backend-choice.js';
+import { openBackend, webgpuAdapterName } from '../backend-choice.js';
 import { POLICY_KINDS } from '../policy-args.js';
 import { ensureRandomModels, SHAPES, WEIGHT_TYPES } from './models.js';
 import type { WeightType } from './models.js';
@@ -39,7 +39,7 @@ export interface SpeedRow {
 export const speedSuite: Suite = {
   name: 'speed',
   help: `kvkit bench speed [--shapes 15m,110m (or tiny)] [--weights f32,q8_0] [--contexts 256,512,1024,2048,4096 (quick: 256,512)]
-               [--policies full-cache,${POLICY_KINDS.join(',')}] [--budget 256] [--decode 32] [--reps 1] [--backend wasm|cpu] [--threads 1]`,
+               [--policies full-cache,${POLICY_KINDS.join(',')}] [--budget 256] [--decode 32] [--reps 1] [--backend wasm|cpu|webgpu] [--threads 1]`,
   options: { shapes: { type: 'string' }, weights: { type: 'string' }, contexts: { type: 'string' }, policies: { type: 'string' }, budget: { type: 'string' }, decode: { type: 'string' }, reps: { type: 'string' }, backend: { type: 'string' }, threads: { type: 'string' } },
   async run(a, ctx) {
     const t0 = performance.now();
@@ -51,10 +51,11 @@ export const speedSuite: Suite = {
     const budget = listArg(a.budget, 'budget', [q ? 128 : 256], intItem(1))[0]!;
     const decode = listArg(a.decode, 'decode', [q ? 8 : 32], intItem(2))[0]!;
     const reps = listArg(a.reps, 'reps', [1], intItem(1))[0]!;
-    // The WASM SIMD backend by default (the fast CPU path); `cpu` is the scalar TypeScript reference.
-    const backendName = oneOf(typeof a.backend === 'string' ? a.backend : undefined, 'backend', ['wasm', 'cpu'] as const, 'wasm');
+    // The WASM SIMD backend by default (the fast CPU path); `cpu` is the scalar TypeScript reference;
+    // `webgpu` is Dawn in Node (with no GPU, a software adapter: correctness, not speed).
+    const backendName = oneOf(typeof a.backend === 'string' ? a.backend : undefined, 'backend', ['wasm', 'cpu', 'webgpu'] as const, 'wasm');
     const threads = listArg(a.threads, 'threads', [1], intItem(1))[0]!;
-    const engine = backendName === 'wasm' ? `kvkit WASM (${threads} thread${threads > 1 ? 's' : ''})` : 'kvkit scalar CPU (1 thread)';
+    let engine = backendName === 'wasm' ? `kvkit WASM (${threads} thread${threads > 1 ? 's' : ''})` : backendName === 'cpu' ? 'kvkit scalar CPU (1 thread)' : 'kvkit WebGPU';
 
     const rows: SpeedRow[] = [];
     const sizes: { shape: string; params: number; nominal: number }[] = [];
@@ -68,6 +69,7 @@ export const speedSuite: Suite = {
       for (const file of files) {
         const loaded = await loadModel(file.path);
         using backend = await openBackend(backendName, threads);
+        if (backendName === 'webgpu') engine = `kvkit WebGPU (${webgpuAdapterName(backend)})`;
         using model = LlamaModel.load(backend, loaded);
         if (!sizes.some((z) => z.shape === s)) sizes.push({ shape: s, params: model.parameterCount, nominal: shape.nominalParams });
         // JIT warm-up on the decode and prefill paths.
