@@ -1,5 +1,6 @@
 // Age order of a head's held slots, for the eviction policies that run at every decoding step
-// (sliding window, StreamingLLM): which slots are the k oldest, without sorting all of them.
+// (sliding window, StreamingLLM, H2O, TOVA): the k oldest without sorting them all, or every slot
+// with one native sort instead of a comparator sort.
 
 /** How equal positions are ordered: the lower slot index is the older one, or the higher. */
 export type AgeTies = 'lowerOlder' | 'higherOlder';

@@ -403,7 +403,6 @@ export class WasmCpuBackend implements Backend {
     i32v[w0 + J.capSlots] = cap;
     i32v[w0 + J.winSums] = winSums ? winSums.ptr : 0;
     i32v[w0 + J.winFrom] = m - (opts.stats?.window ?? 0);
-
     let at = w0 + J.words;
     const win = opts.slidingWindow ?? Infinity;
     i32v[w0 + J.qPos] = 4 * at;
