@@ -410,13 +410,16 @@ export function runBackendConformance(name: string, makeBackend: () => Backend |
         lengths: [23, 17],
         positions: (_kh, len, rng) => scatteredPositions(rng, len, 30),
       };
+      const statsCap = statsView.pagesPerHead * statsView.pageSize;
+      /** A seeded random view of statsView and the query width for `nHeads` heads (the rng continues for the queries). */
+      const statsCase = (seed: number, nHeads: number) => {
+        const rng = new Rng(seed);
+        return { rng, ...makeView(rng, statsView), cap: statsCap, width: nHeads * statsView.headDim };
+      };
 
       it('columnSums accumulate over two calls; windowSums are overwritten with the last `window` queries', async () => {
-        const rng = new Rng(1100);
         const nHeads = 4;
-        const { host, view } = makeView(rng, statsView);
-        const cap = statsView.pagesPerHead * statsView.pageSize;
-        const width = nHeads * statsView.headDim;
+        const { rng, host, view, cap, width } = statsCase(1100, nHeads);
         const col0 = randomF32(rng, nHeads * cap, { dist: 'uniform', offset: 1 });
         const columnSums = tensor('f32', [nHeads, cap], col0);
         const windowSums = tensor('f32', [nHeads, cap], new Float32Array(nHeads * cap).fill(5));
@@ -441,11 +444,8 @@ export function runBackendConformance(name: string, makeBackend: () => Backend |
       });
 
       it('columnSums alone (as H2O asks for them) accumulate over calls, with GQA and a sliding window', async () => {
-        const rng = new Rng(1150);
         const nHeads = 8;
-        const { host, view } = makeView(rng, statsView);
-        const cap = statsView.pagesPerHead * statsView.pageSize;
-        const width = nHeads * statsView.headDim;
+        const { rng, host, view, cap, width } = statsCase(1150, nHeads);
         const col0 = randomF32(rng, nHeads * cap, { dist: 'uniform', offset: 1 });
         const columnSums = tensor('f32', [nHeads, cap], col0);
         const expectedCols = Float64Array.from(col0);
@@ -459,11 +459,8 @@ export function runBackendConformance(name: string, makeBackend: () => Backend |
       });
 
       it('stats respect the sliding window and GQA head mapping', async () => {
-        const rng = new Rng(1200);
         const nHeads = 8;
-        const { host, view } = makeView(rng, statsView);
-        const cap = statsView.pagesPerHead * statsView.pageSize;
-        const width = nHeads * statsView.headDim;
+        const { rng, host, view, cap, width } = statsCase(1200, nHeads);
         const positions = [27, 28, 29];
         const q = randomF32(rng, positions.length * width);
         const columnSums = tensor('f32', [nHeads, cap]);

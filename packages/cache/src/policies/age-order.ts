@@ -1,6 +1,7 @@
 // Age order of a head's held slots, for the eviction policies that run at every decoding step
 // (sliding window, StreamingLLM, H2O, TOVA): the k oldest without sorting them all, or every slot
 // with one native sort instead of a comparator sort.
+import { worstRanked } from './select.js';
 
 /** How equal positions are ordered: the lower slot index is the older one, or the higher. */
 export type AgeTies = 'lowerOlder' | 'higherOlder';
@@ -10,24 +11,14 @@ const INDEX_BITS = 2 ** 21;
 
 /**
  * The `k` oldest slots (smallest positions; ties per `ties`), oldest first. O(len · k) for small k
- * (one pass keeping a sorted buffer: a decoding step drops one slot), a native sort of packed
- * float64 keys otherwise.
+ * (one pass keeping a sorted buffer: a decoding step drops one slot), `allByAge` otherwise.
  */
 export function oldestSlots(positions: Int32Array, k: number, ties: AgeTies = 'lowerOlder'): Int32Array {
   const len = positions.length;
   const count = Math.max(0, Math.min(k, len));
+  if (count > 64) return allByAge(positions, ties).slice(0, count);
   const out = new Int32Array(count);
   if (count === 0) return out;
-  if (count > 64 && len < INDEX_BITS) {
-    const keys = new Float64Array(len);
-    for (let i = 0; i < len; i++) keys[i] = positions[i]! * INDEX_BITS + (ties === 'lowerOlder' ? i : INDEX_BITS - 1 - i);
-    keys.sort();
-    for (let t = 0; t < count; t++) {
-      const r = keys[t]! - Math.floor(keys[t]! / INDEX_BITS) * INDEX_BITS;
-      out[t] = ties === 'lowerOlder' ? r : INDEX_BITS - 1 - r;
-    }
-    return out;
-  }
   // Slots arrive in ascending index, so on equal positions a newcomer is younger ('lowerOlder') or older.
   const lowerOlder = ties === 'lowerOlder';
   let held = 0;
@@ -50,21 +41,36 @@ export function oldestSlots(positions: Int32Array, k: number, ties: AgeTies = 'l
 }
 
 /**
- * Every slot oldest first (ascending position, ties to the lower slot index): one native sort of
- * packed float64 keys.
+ * Every slot oldest first (ascending position, ties per `ties`): one native sort of packed float64
+ * keys (a comparator sort past 2^21 slots, where the packing would not be exact).
  */
-export function allByAge(positions: Int32Array): Int32Array {
+export function allByAge(positions: Int32Array, ties: AgeTies = 'lowerOlder'): Int32Array {
   const len = positions.length;
   const out = new Int32Array(len);
+  const lowerOlder = ties === 'lowerOlder';
   if (len >= INDEX_BITS) {
     for (let i = 0; i < len; i++) out[i] = i;
-    return out.sort((a, b) => positions[a]! - positions[b]! || a - b);
+    return out.sort((a, b) => positions[a]! - positions[b]! || (lowerOlder ? a - b : b - a));
   }
   const keys = new Float64Array(len);
-  for (let i = 0; i < len; i++) keys[i] = positions[i]! * INDEX_BITS + i;
+  for (let i = 0; i < len; i++) keys[i] = positions[i]! * INDEX_BITS + (lowerOlder ? i : INDEX_BITS - 1 - i);
   keys.sort();
-  for (let i = 0; i < len; i++) out[i] = keys[i]! - Math.floor(keys[i]! / INDEX_BITS) * INDEX_BITS;
+  for (let i = 0; i < len; i++) {
+    const r = keys[i]! - Math.floor(keys[i]! / INDEX_BITS) * INDEX_BITS;
+    out[i] = lowerOlder ? r : INDEX_BITS - 1 - r;
+  }
   return out;
+}
+
+/**
+ * Ascending slot indices in [0, len) except the `count` worst-scored of `slots`, which lists
+ * the candidates in tie-break order (score ties keep the earlier one); `scoreOf(s)` scores slot s.
+ * H2O and TOVA evict this way after ordering their candidates by age.
+ */
+export function slotsExceptWorst(len: number, slots: Int32Array, scoreOf: (slot: number) => number, count: number): number[] {
+  const ordered = new Float64Array(slots.length);
+  for (let i = 0; i < slots.length; i++) ordered[i] = scoreOf(slots[i]!);
+  return slotsExcept(len, Array.from(worstRanked(ordered, count), (i) => slots[i]!));
 }
 
 /** Ascending slot indices in [0, len) except `drop` (distinct indices in [0, len)). */

@@ -1,8 +1,8 @@
 import { InvalidArgumentError, ShapeMismatchError } from '@kvkit/tensor';
 import { BudgetTooSmallError, InvalidPolicyConfigError } from '../errors.js';
 import { keepAll, layerReport, type LayerSelection } from './report.js';
-import { allByAge, slotsExcept } from './age-order.js';
-import { gqaReduce, rankDescending, worstRanked, type GqaReduce } from './select.js';
+import { allByAge, slotsExceptWorst } from './age-order.js';
+import { gqaReduce, rankDescending, type GqaReduce } from './select.js';
 import { checkStats, type PrefillStats } from './stats.js';
 import { checkBudget, requireInt, requireOneOf } from './validate.js';
 
@@ -138,8 +138,5 @@ export function h2oEvict(scores: ArrayLike<number>, positions: Int32Array, heavy
   const older = new Int32Array(split);
   older.set(age.subarray(0, g0));
   older.set(age.subarray(g1 - (split - g0), g1), g0);
-  const olderScores = new Float64Array(split);
-  for (let i = 0; i < split; i++) olderScores[i] = scores[older[i]!]!;
-  const evicted = worstRanked(olderScores, split - keepHeavy);
-  return slotsExcept(len, Array.from(evicted, (i) => older[i]!));
+  return slotsExceptWorst(len, older, (slot) => scores[slot]!, split - keepHeavy);
 }

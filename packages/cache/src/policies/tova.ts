@@ -1,7 +1,7 @@
 import { InvalidArgumentError, ShapeMismatchError } from '@kvkit/tensor';
 import { keepAll, layerReport, type LayerSelection } from './report.js';
-import { allByAge, slotsExcept } from './age-order.js';
-import { topK, worstRanked } from './select.js';
+import { allByAge, slotsExceptWorst } from './age-order.js';
+import { topK } from './select.js';
 import { checkStats, type PrefillStats } from './stats.js';
 import { checkBudget, requireInt } from './validate.js';
 
@@ -52,8 +52,5 @@ export function tovaEvict(meanLastRow: ArrayLike<number>, capacity: number, inco
   if (len + incoming <= capacity) return Array.from({ length: len }, (_, i) => i);
   // Slots by ascending position (so that score ties keep the lower position); the worst-scored go.
   const slots = positions ? allByAge(positions) : Int32Array.from({ length: len }, (_, i) => i);
-  const ordered = new Float64Array(len);
-  for (let i = 0; i < len; i++) ordered[i] = meanLastRow[slots[i]!]!;
-  const evicted = worstRanked(ordered, len - (capacity - incoming));
-  return slotsExcept(len, Array.from(evicted, (i) => slots[i]!));
+  return slotsExceptWorst(len, slots, (slot) => meanLastRow[slot]!, len - (capacity - incoming));
 }
