@@ -4,7 +4,7 @@
 #   <v>    variant v uptrained from the base (K/V heads mean-pooled, shared layers' K/V dropped) in two
 #          stages, the same data and steps for every variant: mha gqa mqa mlkv4 mlkv2 cla2 yoco
 # Checkpoints and logs go to runs/ (a stage whose checkpoint is there is not run again), model folders
-# to ../../models/<v>/, and the expected-logits fixture of each model to
+# to ../../packages/models/<v>/, and the expected-logits fixture of each model to
 # ../../packages/runtime/test/fixtures/<v>.logits.json.
 # DEVICE=cuda ./train.sh all trains on a GPU (same flags; the weights then differ from the CPU's).
 set -euo pipefail
@@ -46,7 +46,7 @@ stage() {
       train "$1-2" --variant "$1" --init-from "runs/$1/checkpoint.pt" --tokenizer runs/base1/tokenizer.json \
         --steps 400 --lr 3e-4 --warmup 10 --schedule 0.3:256,0.2:512,0.2:1024,0.3:2048 --code-digits 5,5 \
         "${DATA[@]}" --answer-weight 12 --seed 1235
-      "$PY" -m kvkit_train.export --checkpoint "runs/$1-2/checkpoint.pt" --out "../../models/$1" \
+      "$PY" -m kvkit_train.export --checkpoint "runs/$1-2/checkpoint.pt" --out "../../packages/models/$1" \
         --fixture "../../packages/runtime/test/fixtures/$1.logits.json" ;;
     all) stage base; for v in "${VARIANTS[@]}"; do stage "$v"; done ;;
     *) echo "usage: ./train.sh all|base|${VARIANTS[*]// /|}" >&2; exit 2 ;;

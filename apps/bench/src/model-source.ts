@@ -5,7 +5,7 @@ import { loadModel, ModelNotFoundError } from '@kvkit/loaders';
 import { UsageError } from './args.js';
 
 /** The project's own models, one folder per KV-sharing variant (trained by tooling/train). */
-export const MODELS_DIR = fileURLToPath(new URL('../../../models/', import.meta.url));
+export const MODELS_DIR = fileURLToPath(new URL('../../../packages/models/', import.meta.url));
 /** The project's own default model: the GQA variant (models/gqa). */
 export const DEFAULT_MODEL = `${MODELS_DIR}gqa`;
 /** The shared stories260K GGUF beside the repository, with llama2.c's reference greedy run. */

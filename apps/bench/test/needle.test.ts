@@ -7,7 +7,7 @@ import { heldOutText } from '../src/heldout.js';
 import { factText, Haystack, questionText } from '../src/needle/haystack.js';
 import { answerOf } from '../src/needle/run-needle.js';
 
-const tok = new HfTokenizer(JSON.parse(readFileSync(fileURLToPath(new URL('../../../models/gqa/tokenizer.json', import.meta.url)), 'utf8')), { bosId: 1, eosId: 2 });
+const tok = new HfTokenizer(JSON.parse(readFileSync(fileURLToPath(new URL('../../../packages/models/gqa/tokenizer.json', import.meta.url)), 'utf8')), { bosId: 1, eosId: 2 });
 const text = readFileSync(fileURLToPath(new URL('../../../../shared/data/tinystories-valid-prefix/tinystories_val.txt', import.meta.url)), 'utf8');
 
 describe('needle prompts', () => {

@@ -8,7 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { HfTokenizer, MalformedFileError } from '../src/index.js';
 import { thrown } from './shared.js';
 
-const TOKENIZER = fileURLToPath(new URL('../../../models/gqa/tokenizer.json', import.meta.url));
+const TOKENIZER = fileURLToPath(new URL('../../models/gqa/tokenizer.json', import.meta.url));
 const FIXTURE = JSON.parse(readFileSync(new URL('./fixtures/bpe-python.json', import.meta.url), 'utf8')) as {
   samples: { text: string; ids: number[] }[];
   heldout: { tokens: number; sha256: string };

@@ -1,4 +1,4 @@
-// The project's own models (models/<variant>/, trained by tooling/train): kvkit's logits equal the
+// The project's own models (packages/models/<variant>/, trained by tooling/train): kvkit's logits equal the
 // PyTorch model's within 1e-4 on a 160-token prompt (fixtures/<variant>.logits.json, written by the
 // exporter), in one prefill and token by token, and each config declares the sharing it was trained with.
 import { readFileSync } from 'node:fs';
@@ -9,7 +9,7 @@ import { loadModel } from '@kvkit/loaders';
 import { CpuBackend } from '@kvkit/tensor';
 import { LlamaModel, Session } from '../src/index.js';
 
-const MODELS = fileURLToPath(new URL('../../../models/', import.meta.url));
+const MODELS = fileURLToPath(new URL('../../models/', import.meta.url));
 const L = 8;
 const yoco = yocoConfig(L, 64);
 const VARIANTS: Record<string, { nKvHeads: number; kvSource: number[]; slidingWindow?: (number | null)[] }> = {

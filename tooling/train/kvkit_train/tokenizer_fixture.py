@@ -1,6 +1,6 @@
 """Token ids of sample texts from the Python encoder, for kvkit's check that @huggingface/tokenizers
 reads our tokenizer.json identically:
-python3 -m kvkit_train.tokenizer_fixture --tokenizer ../../models/gqa/tokenizer.json --out ../../packages/loaders/test/fixtures/bpe-python.json"""
+python3 -m kvkit_train.tokenizer_fixture --tokenizer ../../packages/models/gqa/tokenizer.json --out ../../packages/loaders/test/fixtures/bpe-python.json"""
 from __future__ import annotations
 
 import argparse

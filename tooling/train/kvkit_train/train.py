@@ -1,4 +1,4 @@
-"""Train one variant: python3 -m kvkit_train.train --variant gqa --out ../../models/gqa"""
+"""Train one variant: python3 -m kvkit_train.train --variant gqa --out runs/gqa"""
 from __future__ import annotations
 
 import argparse
