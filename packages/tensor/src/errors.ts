@@ -35,3 +35,10 @@ export class DisposedError extends KvkitError {
     super('DISPOSED', message);
   }
 }
+
+/** Worker threads asked for where this entry point cannot start them (the message names the entry that can). */
+export class ThreadsUnavailableError extends KvkitError {
+  constructor(message: string) {
+    super('THREADS_UNAVAILABLE', message);
+  }
+}

@@ -11,4 +11,5 @@ export { CpuBackend } from './cpu/cpu-backend.js';
 export * from './kv-format.js';
 export { WasmCpuBackend, createWasmCpuBackend } from './cpu/wasm/wasm-backend.js';
 export type { WasmCpuBackendOptions } from './cpu/wasm/wasm-backend.js';
+export { availableThreads } from './available-threads.js';
 export { ropeAngles, ropeFrequency, rotateHeads } from './rope-angles.js';

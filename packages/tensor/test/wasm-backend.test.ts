@@ -3,7 +3,8 @@
 // backend, memory growth under live tensors, and tensor ownership across backend instances.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Backend, DType, KvView, Tensor } from '../src/index.js';
-import { CpuBackend, createWasmCpuBackend, decode, encode, KvkitError, WasmCpuBackend } from '../src/index.js';
+import { CpuBackend, decode, encode, KvkitError, WasmCpuBackend } from '../src/index.js';
+import { createWasmCpuBackend } from '../src/node.js';
 import { f32, i32, ModuleBuilder, sleb, uleb } from '../src/cpu/wasm/asm.js';
 import { Heap, PAGE } from '../src/cpu/wasm/heap.js';
 import { buildKernelModule } from '../src/cpu/wasm/kernels.js';

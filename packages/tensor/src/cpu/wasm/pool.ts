@@ -7,85 +7,51 @@
 // a worker reads them after claiming. A worker that wakes late (descheduled on a busy machine) finds
 // no chunk left and touches nothing, so the caller never waits for a thread that has not started: it
 // waits only for chunks in flight. Idle workers spin briefly on the sequence word, then sleep in
-// Atomics.wait.
-import type { Worker } from 'node:worker_threads';
+// Atomics.wait. Where the workers come from (node:worker_threads, Web Workers) is the factory's business:
+// this file runs in both.
 import { KvkitError } from '../../errors.js';
+import { MAX_CHUNKS, W } from './control-block.js';
 import type { WasmMemory, WasmModule } from './wasm-api.js';
 
-/** Control block layout (i32 words). */
-const W = {
-  seq: 0,
-  stop: 1,
-  sleepers: 2,
-  error: 3,
-  /** (chunks << 16) | next chunk index. */
-  claim: 4,
-  done: 5,
-  fn: 6,
-  nargs: 7,
-  r0Pos: 8,
-  r1Pos: 9,
-  scratchPos: 10,
-  total: 11,
-  chunk: 12,
-  args: 16, // 16 words
-  scratch: 32, // 1 word per thread
-  words: 64,
-} as const;
-export const CONTROL_BYTES = W.words * 4;
 export const MAX_THREADS = 32;
-const MAX_CHUNKS = 0x7fff;
 
-// CommonJS source run by each worker (eval: true), so it works from the TypeScript sources and the
-// compiled package alike. It never returns to its event loop: it waits on the control block.
-const WORKER_SOURCE = `
-const { workerData, parentPort } = require('node:worker_threads');
-const { module, memory, ctl, index, fnNames, spinMicros } = workerData;
-const ex = new WebAssembly.Instance(module, { env: { memory } }).exports;
-const fns = fnNames.map((n) => ex[n]);
-const c = new Int32Array(memory.buffer, ctl, ${W.words});
-const args = [];
-let seen = Atomics.load(c, ${W.seq});
-parentPort.postMessage('ready');
-for (;;) {
-  let s = Atomics.load(c, ${W.seq});
-  if (s === seen) {
-    const until = performance.now() + spinMicros / 1000;
-    for (let i = 1; s === seen; i++) {
-      if ((i & 1023) === 0 && performance.now() > until) {
-        Atomics.add(c, ${W.sleepers}, 1);
-        Atomics.wait(c, ${W.seq}, seen);
-        Atomics.sub(c, ${W.sleepers}, 1);
-      }
-      s = Atomics.load(c, ${W.seq});
-    }
-  }
-  seen = s;
-  if (Atomics.load(c, ${W.stop})) break;
-  for (;;) {
-    const old = Atomics.load(c, ${W.claim});
-    const chunks = old >>> 16;
-    const chunk = old & 0xffff;
-    if (chunk >= chunks) break;
-    if (Atomics.compareExchange(c, ${W.claim}, old, old + 1) !== old) continue;
-    // A real chunk of the current call: its arguments cannot change before this chunk is done.
-    try {
-      const n = c[${W.nargs}];
-      args.length = n;
-      for (let a = 0; a < n; a++) args[a] = c[${W.args} + a];
-      if (c[${W.scratchPos}] >= 0) args[c[${W.scratchPos}]] = c[${W.scratch} + index];
-      const r0 = chunk * c[${W.chunk}];
-      args[c[${W.r0Pos}]] = r0;
-      args[c[${W.r1Pos}]] = Math.min(c[${W.total}], r0 + c[${W.chunk}]);
-      fns[c[${W.fn}]](...args);
-    } catch (e) {
-      Atomics.store(c, ${W.error}, 1);
-      parentPort.postMessage(String((e && e.stack) || e));
-    }
-    if (Atomics.add(c, ${W.done}, 1) + 1 === chunks) Atomics.notify(c, ${W.done});
+/** What a worker receives: everything is structured-cloneable (the module, the shared memory). */
+export interface PoolWorkerInit {
+  readonly module: WasmModule;
+  readonly memory: WasmMemory;
+  /** Byte offset of the control block in `memory`. */
+  readonly ctl: number;
+  /** Thread index (1.. threads - 1; the caller is 0): picks the worker's scratch slice. */
+  readonly index: number;
+  readonly fnNames: string[];
+  readonly spinMicros: number;
+}
+
+/** A started worker running the loop of worker-loop.ts. */
+export interface PoolWorker {
+  /** Resolves once the worker has instantiated the module and entered its loop; rejects with a KvkitError if it failed to. */
+  readonly ready: Promise<void>;
+  terminate(): void;
+}
+
+/** Starts one worker thread (node:worker_threads in Node, a Web Worker in browsers). */
+export type PoolWorkerFactory = (init: PoolWorkerInit) => PoolWorker;
+
+/**
+ * Where a backend's workers come from in this context: a factory, or (as `fallback`) why it runs one
+ * thread instead. May throw a KvkitError where asking for threads is a mistake to fix.
+ */
+export type WorkerSource = () => PoolWorkerFactory | { readonly fallback: string };
+
+/** Whether this thread may block in Atomics.wait (a browser's main thread may not: it throws). */
+function canBlock(c: Int32Array): boolean {
+  try {
+    Atomics.wait(c, W.stop, 1, 0); // the stop word is 0: returns 'not-equal' at once where waiting is allowed
+    return true;
+  } catch {
+    return false;
   }
 }
-`;
 
 export interface PoolCall {
   /** Index into the pool's function names. */
@@ -105,22 +71,26 @@ export interface PoolCall {
 
 export class ThreadPool {
   readonly threads: number;
-  readonly #workers: Worker[];
+  readonly #workers: PoolWorker[];
   readonly #ctl: Int32Array;
   readonly #fns: ((...a: number[]) => void)[];
   readonly #spinMicros: number;
+  /** False on a browser's main thread: the caller then spins while workers finish their chunks. */
+  readonly #canBlock: boolean;
 
-  private constructor(threads: number, workers: Worker[], ctl: Int32Array, fns: ((...a: number[]) => void)[], spinMicros: number) {
+  private constructor(threads: number, workers: PoolWorker[], ctl: Int32Array, fns: ((...a: number[]) => void)[], spinMicros: number) {
     this.threads = threads;
     this.#workers = workers;
     this.#ctl = ctl;
     this.#fns = fns;
     this.#spinMicros = spinMicros;
+    this.#canBlock = canBlock(ctl);
   }
 
-  /** Start threads - 1 workers over `memory` (shared), each instantiating `module`. */
+  /** Start threads - 1 workers from `factory` over `memory` (shared), each instantiating `module`. */
   static async start(opts: {
     threads: number;
+    factory: PoolWorkerFactory;
     module: WasmModule;
     memory: WasmMemory;
     ctl: number;
@@ -128,36 +98,16 @@ export class ThreadPool {
     fns: ((...a: number[]) => void)[];
     spinMicros: number;
   }): Promise<ThreadPool> {
-    const { threads, module, memory, ctl, fnNames, spinMicros } = opts;
+    const { threads, factory, module, memory, ctl, fnNames, spinMicros } = opts;
     const c = new Int32Array(memory.buffer, ctl, W.words);
     c.fill(0);
-    // Imported here, not at the top: the package stays loadable where worker_threads does not exist.
-    const { Worker } = await import('node:worker_threads');
-    const workers: Worker[] = [];
-    const ready: Promise<void>[] = [];
-    for (let index = 1; index < threads; index++) {
-      const w = new Worker(WORKER_SOURCE, { eval: true, workerData: { module, memory, ctl, index, fnNames: [...fnNames], spinMicros } });
-      workers.push(w);
-      ready.push(
-        new Promise<void>((resolve, reject) => {
-          w.once('message', () => resolve());
-          w.once('error', reject);
-          w.once('exit', (code) => reject(new KvkitError('WORKER_FAILED', `cpu-wasm worker ${index} exited with code ${code} before it started`)));
-        }),
-      );
-    }
+    const workers: PoolWorker[] = [];
     try {
-      await Promise.all(ready);
+      for (let index = 1; index < threads; index++) workers.push(factory({ module, memory, ctl, index, fnNames: [...fnNames], spinMicros }));
+      await Promise.all(workers.map((w) => w.ready));
     } catch (e) {
-      for (const w of workers) void w.terminate();
-      throw e;
-    }
-    for (const w of workers) {
-      w.removeAllListeners();
-      w.on('message', (m) => console.error(`cpu-wasm worker: ${String(m)}`));
-      w.on('error', () => {});
-      // Workers block in Atomics.wait between calls: never let them keep the process alive.
-      w.unref();
+      for (const w of workers) w.terminate();
+      throw e instanceof KvkitError ? e : new KvkitError('WORKER_FAILED', `cpu-wasm could not start its worker threads: ${String(e)}`, { cause: e });
     }
     return new ThreadPool(threads, workers, c, opts.fns, spinMicros);
   }
@@ -205,7 +155,7 @@ export class ThreadPool {
     for (let i = 1; ; i++) {
       const done = Atomics.load(c, W.done);
       if (done === chunks) break;
-      if ((i & 255) === 0 && performance.now() > until) Atomics.wait(c, W.done, done, 50);
+      if (this.#canBlock && (i & 255) === 0 && performance.now() > until) Atomics.wait(c, W.done, done, 50);
     }
     if (failure) throw failure;
     if (Atomics.load(c, W.error)) {
@@ -219,7 +169,7 @@ export class ThreadPool {
     Atomics.store(c, W.stop, 1);
     Atomics.add(c, W.seq, 1);
     Atomics.notify(c, W.seq);
-    for (const w of this.#workers) void w.terminate();
+    for (const w of this.#workers) w.terminate();
     this.#workers.length = 0;
   }
 }

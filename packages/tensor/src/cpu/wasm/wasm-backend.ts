@@ -28,12 +28,19 @@ import { Heap, PAGE } from './heap.js';
 import type { KernelExports, KernelModuleOptions, MatmulFn } from './kernels.js';
 import { ATTN_ARGS, ATTN_JOB, buildKernelModule, DEFAULT_QUANT_GEMV, MATMUL_ARGS } from './kernels.js';
 import { codeBytes, isRepacked, repack, scalesOffset, toGguf } from './layout.js';
-import { CONTROL_BYTES, MAX_THREADS, ThreadPool } from './pool.js';
+import { CONTROL_BYTES } from './control-block.js';
+import type { WorkerSource } from './pool.js';
+import { MAX_THREADS, ThreadPool } from './pool.js';
+import { webWorkers } from './web-workers.js';
 import { asWasm, WasmTensor } from './wasm-tensor.js';
 import { wasm } from './wasm-api.js';
 
 export interface WasmCpuBackendOptions {
-  /** Threads that run the matmuls and attention, the caller included (default 1: no workers). */
+  /**
+   * Threads that run the matmuls and attention, the caller included (default 1: no workers). In a
+   * browser more than 1 needs a cross-origin isolated page (else the backend runs 1 thread and says
+   * why in `singleThreadReason`); in Node it needs `createWasmCpuBackend` from '@kvkit/tensor/node'.
+   */
   readonly threads?: number;
   /** How long idle workers (and the caller waiting for them) spin before sleeping, in µs (default 200). */
   readonly spinMicros?: number;
@@ -65,7 +72,10 @@ function chunkOf(n: number, threads: number, align: number, perThread = 4): numb
 
 export class WasmCpuBackend implements Backend {
   readonly name = 'cpu-wasm';
+  /** Threads it runs (the caller included): what was asked for, or 1 where workers cannot share memory. */
   readonly threads: number;
+  /** Why it runs 1 thread though more were asked for (undefined when it runs what was asked for). */
+  readonly singleThreadReason: string | undefined;
   readonly #heap: Heap;
   readonly #ex: KernelExports;
   readonly #matmuls: MatmulFn[];
@@ -80,8 +90,9 @@ export class WasmCpuBackend implements Backend {
   /** cos / sin of the last decode position's rotary angles. */
   #rope = { pos: -1, headDim: 0, theta: 0, cos: new Float64Array(0), sin: new Float64Array(0) };
 
-  private constructor(heap: Heap, ex: KernelExports, pool: ThreadPool | undefined, lut: number, threads: number, minParallel: number) {
+  private constructor(heap: Heap, ex: KernelExports, pool: ThreadPool | undefined, lut: number, threads: number, minParallel: number, singleThreadReason: string | undefined) {
     this.#heap = heap;
+    this.singleThreadReason = singleThreadReason;
     this.#ex = ex;
     this.#pool = pool;
     this.#lut = lut;
@@ -90,9 +101,16 @@ export class WasmCpuBackend implements Backend {
     this.#matmuls = MATMUL_FNS.map((n) => ex[n]);
   }
 
-  static async create(opts: WasmCpuBackendOptions = {}): Promise<WasmCpuBackend> {
-    const threads = opts.threads ?? 1;
-    if (!(Number.isInteger(threads) && threads >= 1 && threads <= MAX_THREADS)) throw new InvalidArgumentError(`threads must be an integer in [1, ${MAX_THREADS}], got ${threads}`);
+  /**
+   * A backend whose workers come from `workers` (default: Web Workers, the main entry's choice; the
+   * '@kvkit/tensor/node' entry passes node:worker_threads).
+   */
+  static async create(opts: WasmCpuBackendOptions = {}, workers: WorkerSource = webWorkers): Promise<WasmCpuBackend> {
+    const asked = opts.threads ?? 1;
+    if (!(Number.isInteger(asked) && asked >= 1 && asked <= MAX_THREADS)) throw new InvalidArgumentError(`threads must be an integer in [1, ${MAX_THREADS}], got ${asked}`);
+    const source = asked > 1 ? workers() : undefined;
+    const factory = typeof source === 'function' ? source : undefined;
+    const threads = factory ? asked : 1;
     const maximumPages = Math.min(MAX_PAGES, Math.floor((opts.maximumMemory ?? MAX_PAGES * PAGE) / PAGE));
     const initialPages = Math.min(maximumPages, 32);
     if (maximumPages < 8) throw new InvalidArgumentError(`maximumMemory must be at least ${8 * PAGE} bytes`);
@@ -108,8 +126,9 @@ export class WasmCpuBackend implements Backend {
     const lut = heap.alloc(65536 * 4).ptr;
     heap.f32.set(f16Table32(), lut / 4);
     const fns = POOL_FNS.map((n) => ex[n] as (...a: number[]) => void);
-    const pool = threads > 1 ? await ThreadPool.start({ threads, module, memory, ctl, fnNames: POOL_FNS, fns, spinMicros: opts.spinMicros ?? 200 }) : undefined;
-    return new WasmCpuBackend(heap, ex, pool, lut, threads, opts.minParallelWork ?? 65536);
+    const pool = factory ? await ThreadPool.start({ threads, factory, module, memory, ctl, fnNames: POOL_FNS, fns, spinMicros: opts.spinMicros ?? 200 }) : undefined;
+    const reason = source && typeof source !== 'function' ? `${asked} threads asked for, 1 runs: ${source.fallback}` : undefined;
+    return new WasmCpuBackend(heap, ex, pool, lut, threads, opts.minParallelWork ?? 65536, reason);
   }
 
   /** Bytes of the WebAssembly memory: live tensors, the heap's high-water mark, the memory size. */
@@ -446,7 +465,12 @@ export class WasmCpuBackend implements Backend {
   }
 }
 
-/** A WebAssembly SIMD CPU backend with `threads` threads (default 1). */
+/**
+ * A WebAssembly SIMD CPU backend with `threads` threads (default 1). This is the browser-safe entry:
+ * threads > 1 run as Web Workers in a cross-origin isolated page (1 thread otherwise, see
+ * `singleThreadReason`); in Node it throws ThreadsUnavailableError for threads > 1: use the
+ * `createWasmCpuBackend` of '@kvkit/tensor/node'.
+ */
 export function createWasmCpuBackend(opts: WasmCpuBackendOptions = {}): Promise<WasmCpuBackend> {
   return WasmCpuBackend.create(opts);
 }
