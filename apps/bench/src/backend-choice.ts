@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs';
 import type { Backend } from '@kvkit/tensor';
-import { CpuBackend, createWasmCpuBackend } from '@kvkit/tensor';
+import { CpuBackend } from '@kvkit/tensor';
+import { createWasmCpuBackend } from '@kvkit/tensor/node';
 import { oneOf } from './args.js';
 
 export const BACKENDS = ['cpu', 'wasm', 'webgpu'] as const;

@@ -9,7 +9,7 @@ import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { CpuBackend, createWasmCpuBackend, numel } from '../dist/index.js';
+import { CpuBackend, createWasmCpuBackend, numel } from '../dist/node.js';
 import { loadModel, modelShapes, SentencePieceBpeTokenizer, writeLlamaGguf } from '../../loaders/dist/index.js';
 import { LlamaModel, Session } from '../../runtime/dist/index.js';
 

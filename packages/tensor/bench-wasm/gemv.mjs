@@ -1,6 +1,6 @@
 // GEMV throughput of the JS CpuBackend vs the WASM backend (1 and 2 threads), per weight dtype and shape.
 // Run after building the package: node packages/tensor/bench-wasm/gemv.mjs [--quick] [--only=wasm]
-import { CpuBackend, createWasmCpuBackend, encode } from '../dist/index.js';
+import { CpuBackend, createWasmCpuBackend, encode } from '../dist/node.js';
 
 const quick = process.argv.includes('--quick');
 const onlyWasm = process.argv.includes('--only=wasm');

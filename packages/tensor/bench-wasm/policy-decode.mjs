@@ -2,7 +2,7 @@
 // eviction and of the attention statistics it needs), on a random-weight GGUF such as decode.mjs writes.
 //   node packages/tensor/bench-wasm/policy-decode.mjs <model.gguf> [--context=1024] [--decode=24]
 //        [--policy='{"policy":{"kind":"h2o"},"budget":{"budget":256}}'] [--threads=1]
-import { createWasmCpuBackend } from '../dist/index.js';
+import { createWasmCpuBackend } from '../dist/node.js';
 import { loadModel } from '../../loaders/dist/index.js';
 import { LlamaModel, Session } from '../../runtime/dist/index.js';
 

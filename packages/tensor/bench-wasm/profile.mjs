@@ -1,6 +1,6 @@
 // Where a decode step's time goes, per backend op (and per matmul shape), on a random-weight GGUF.
 //   node packages/tensor/bench-wasm/profile.mjs <model.gguf> [--threads=1] [--context=256] [--decode=32] [--js] [--int16] [--kernels=<json knobs>]
-import { CpuBackend, createWasmCpuBackend } from '../dist/index.js';
+import { CpuBackend, createWasmCpuBackend } from '../dist/node.js';
 import { loadModel } from '../../loaders/dist/index.js';
 import { LlamaModel, Session } from '../../runtime/dist/index.js';
 

@@ -1,4 +1,4 @@
-import { createWasmCpuBackend } from '@kvkit/tensor';
+import { createWasmCpuBackend } from '@kvkit/tensor/node';
 import { runBackendConformance } from '../src/index.js';
 
 // The WebAssembly SIMD CPU backend, on the calling thread alone and with one worker thread. A tiny
