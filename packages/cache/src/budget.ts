@@ -22,8 +22,8 @@ export interface BudgetContext {
   readonly policy?: PolicyInput;
 }
 
-/** Largest `t` in `[0, cap]` with `bytes(t) <= maxBytes` (bytes non-decreasing). */
-function largestFitting(bytes: (t: number) => number, maxBytes: number, cap: number): number {
+/** Largest `t` in `[0, cap]` (cap >= 1) with `bytes(t) <= maxBytes` (bytes non-decreasing); -1 when even 0 does not fit. */
+export function largestFitting(bytes: (t: number) => number, maxBytes: number, cap: number): number {
   if (bytes(0) > maxBytes) return -1;
   let hi = 1;
   while (hi < cap && bytes(hi) <= maxBytes) hi = Math.min(cap, hi * 2);

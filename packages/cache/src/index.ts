@@ -11,3 +11,4 @@ export { PolicyRunner } from './policy-runner.js';
 export type { CachePolicyOptions, CompressionReport } from './policy-runner.js';
 export { selectFromQK } from './select-from-qk.js';
 export type { PromptQK } from './select-from-qk.js';
+export * from './planner/index.js';
