@@ -164,6 +164,15 @@ export class SentencePieceBpeTokenizer implements Tokenizer {
     return bytes;
   }
 
+  /** The token's own bytes after `prev` (byte-fallback tokens as their raw byte): text, not run.c's printing. */
+  textBytes(prev: number, token: number): Uint8Array {
+    if (!Number.isSafeInteger(token) || token < 0 || token >= this.vocabSize) {
+      throw new InvalidArgumentError(`token id ${token} outside the vocabulary of ${this.vocabSize}`);
+    }
+    if (token === this.bosId || token === this.eosId) return EMPTY;
+    return prev === this.bosId ? this.bytesAfterBos[token] : this.bytesOf[token];
+  }
+
   decode(tokens: readonly number[]): string {
     const parts: Uint8Array[] = [];
     let length = 0;

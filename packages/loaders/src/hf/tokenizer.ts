@@ -77,6 +77,10 @@ export class HfTokenizer implements Tokenizer {
     return this.#pieces[token] ?? EMPTY;
   }
 
+  textBytes(prev: number, token: number): Uint8Array {
+    return this.decodePiece(prev, token);
+  }
+
   decode(tokens: readonly number[]): string {
     return this.#impl.decode([...tokens], { skip_special_tokens: true });
   }
