@@ -1,7 +1,8 @@
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { LoadedModel, Tokenizer } from '@kvkit/loaders';
-import { loadModel, ModelNotFoundError } from '@kvkit/loaders';
+import { ModelNotFoundError } from '@kvkit/loaders';
+import { loadModel } from '@kvkit/loaders/node';
 import { UsageError } from './args.js';
 
 /** The project's own models, one folder per KV-sharing variant (trained by tooling/train). */

@@ -20,3 +20,29 @@ export class ModelNotFoundError extends KvkitError {
     super('MODEL_NOT_FOUND', message);
   }
 }
+
+/** A download that failed: an HTTP error status, or no response at all (network, DNS, CORS). */
+export class ModelFetchError extends KvkitError {
+  readonly url: string;
+  /** The HTTP status, absent when no response came back. */
+  readonly status: number | undefined;
+  constructor(url: string, message: string, status?: number, cause?: unknown) {
+    super('FETCH_FAILED', message, cause === undefined ? undefined : { cause });
+    this.url = url;
+    this.status = status;
+  }
+}
+
+/** A download whose body ended before the length its server announced. */
+export class TruncatedDownloadError extends KvkitError {
+  constructor(message: string, cause?: unknown) {
+    super('TRUNCATED', message, cause === undefined ? undefined : { cause });
+  }
+}
+
+/** A load stopped by its AbortSignal; nothing of it is kept. */
+export class LoadAbortedError extends KvkitError {
+  constructor(message: string, cause?: unknown) {
+    super('ABORTED', message, cause === undefined ? undefined : { cause });
+  }
+}

@@ -22,8 +22,10 @@ export { tokenizerFromGguf, tokenizerMetadata, TOKEN_TYPE } from './gguf/tokeniz
 export { loadLlamaGguf, readLlamaGguf, writeLlamaGguf } from './gguf/llama.js';
 export type { WriteLlamaGgufOptions } from './gguf/llama.js';
 export { readModel } from './read-model.js';
-export { loadModel } from './load-model.js';
-export type { LoadModelOptions } from './load-model.js';
+export { loadModelFrom } from './load/load-model-from.js';
+export type { FileSource, ModelFileSet, ModelSource, LoadProgress, LoadModelFromOptions } from './load/types.js';
+export { clearModelCache, DEFAULT_MODEL_CACHE } from './load/model-cache.js';
+export { chatTemplateFromGguf, chatTemplateFromHf } from './chat-template.js';
 export { readSafetensors, writeSafetensors } from './safetensors.js';
 export type { SafetensorsFile } from './safetensors.js';
 export { configFromHf } from './hf/config.js';

@@ -57,6 +57,15 @@ export interface LoadedModel {
   /** The embedded tokenizer (GGUF) or the one found beside the model file, when there is one. */
   readonly tokenizer?: Tokenizer;
   readonly format: 'llama2c' | 'gguf' | 'hf';
+  /** The model's chat template (GGUF `tokenizer.chat_template`, HF `tokenizer_config.json`); absent when it has none. */
+  readonly chatTemplate?: ChatTemplate;
+}
+
+/** A Jinja chat template as the model ships it, with the text of its BOS/EOS tokens (templates print them). */
+export interface ChatTemplate {
+  readonly template: string;
+  readonly bosToken?: string;
+  readonly eosToken?: string;
 }
 
 /** Tokenizer contract shared by every format. */
@@ -68,6 +77,11 @@ export interface Tokenizer {
   encode(text: string, opts?: { bos?: boolean; eos?: boolean }): number[];
   /** Bytes of `token` as run.c prints it after `prev` (leading space dropped after BOS, <0xNN> as a raw byte). */
   decodePiece(prev: number, token: number): Uint8Array;
+  /**
+   * The token's own UTF-8 bytes after `prev`, nothing filtered (byte-fallback tokens as their raw
+   * byte): what streamed text is decoded from. Absent: `decodePiece` is used.
+   */
+  textBytes?(prev: number, token: number): Uint8Array;
   /** Text of a token sequence as run.c prints it: BOS/EOS not printed, non-printable single bytes skipped. */
   decode(tokens: readonly number[]): string;
 }

@@ -3,7 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { ModelConfig } from '../src/index.js';
-import { configFromHf, hfConfigOf, hfSafetensorsOf, loadModel, MalformedFileError, readHfModel, readSafetensors, UnsupportedModelError, writeSafetensors } from '../src/index.js';
+import { loadModel } from '../src/node/index.js';
+import { configFromHf, hfConfigOf, hfSafetensorsOf, MalformedFileError, readHfModel, readSafetensors, UnsupportedModelError, writeSafetensors } from '../src/index.js';
 import { STORIES_CONFIG, randomWeights } from './models.js';
 import { firstDiff, thrown } from './shared.js';
 

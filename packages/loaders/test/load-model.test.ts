@@ -3,7 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { SentencePieceBpeTokenizer } from '../src/index.js';
-import { MalformedFileError, ModelNotFoundError, loadModel, readModel } from '../src/index.js';
+import { MalformedFileError, ModelNotFoundError, readModel } from '../src/index.js';
+import { loadModel } from '../src/node/index.js';
 import { STORIES_DIR, shared } from './shared.js';
 
 describe('loadModel', () => {

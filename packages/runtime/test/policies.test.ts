@@ -2,7 +2,7 @@
 // attention after eviction is the attention over exactly the kept tokens.
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { LoadedModel } from '@kvkit/loaders';
-import { loadModel } from '@kvkit/loaders';
+import { loadModel } from '@kvkit/loaders/node';
 import type { PolicyInput } from '@kvkit/cache';
 import { decodeWeights, referenceForward } from '@kvkit/test-utils';
 import { CpuBackend } from '@kvkit/tensor';

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { loadModel } from '@kvkit/loaders';
+import { loadModel } from '@kvkit/loaders/node';
 import { quantizeModel } from '@kvkit/test-utils';
 import { CpuBackend } from '@kvkit/tensor';
 import { evaluateNll, LlamaModel } from '../src/index.js';

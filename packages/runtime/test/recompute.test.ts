@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { loadModel } from '@kvkit/loaders';
+import { loadModel } from '@kvkit/loaders/node';
 import { CpuBackend } from '@kvkit/tensor';
 import { LlamaModel, Session } from '../src/index.js';
 import { STORIES } from './shared-model.js';

@@ -1,6 +1,6 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { LoadedModel } from '@kvkit/loaders';
-import { loadModel } from '@kvkit/loaders';
+import { loadModel } from '@kvkit/loaders/node';
 import { CpuBackend } from '@kvkit/tensor';
 import { argmax, generate, LlamaModel, Session } from '../src/index.js';
 import { reference, STORIES } from './shared-model.js';

@@ -5,7 +5,7 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { bytesPerToken, kvSourceCla, kvSourceIdentity, kvSourceMlkv, yocoConfig } from '@kvkit/cache';
-import { loadModel } from '@kvkit/loaders';
+import { loadModel } from '@kvkit/loaders/node';
 import { CpuBackend } from '@kvkit/tensor';
 import { LlamaModel, Session } from '../src/index.js';
 

@@ -4,7 +4,7 @@
 // prefill (the GEMM paths), quantised KV caches and a policy that reads attention statistics.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LoadedModel } from '@kvkit/loaders';
-import { loadModel } from '@kvkit/loaders';
+import { loadModel } from '@kvkit/loaders/node';
 import { quantizeModel } from '@kvkit/test-utils';
 import type { Backend } from '@kvkit/tensor';
 import { CpuBackend } from '@kvkit/tensor';

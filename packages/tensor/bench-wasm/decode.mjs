@@ -10,7 +10,8 @@ import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { CpuBackend, createWasmCpuBackend, numel } from '../dist/node.js';
-import { loadModel, modelShapes, SentencePieceBpeTokenizer, writeLlamaGguf } from '../../loaders/dist/index.js';
+import { modelShapes, SentencePieceBpeTokenizer, writeLlamaGguf } from '../../loaders/dist/index.js';
+import { loadModel } from '../../loaders/dist/node/index.js';
 import { LlamaModel, Session } from '../../runtime/dist/index.js';
 
 const arg = (name, def) => process.argv.find((a) => a.startsWith(`--${name}=`))?.split('=')[1] ?? def;

@@ -3,7 +3,7 @@
 //   node packages/tensor/bench-wasm/policy-decode.mjs <model.gguf> [--context=1024] [--decode=24]
 //        [--policy='{"policy":{"kind":"h2o"},"budget":{"budget":256}}'] [--threads=1]
 import { createWasmCpuBackend } from '../dist/node.js';
-import { loadModel } from '../../loaders/dist/index.js';
+import { loadModel } from '../../loaders/dist/node/index.js';
 import { LlamaModel, Session } from '../../runtime/dist/index.js';
 
 const arg = (name, def) => process.argv.find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3) ?? def;

@@ -1,7 +1,7 @@
 // Where a decode step's time goes, per backend op (and per matmul shape), on a random-weight GGUF.
 //   node packages/tensor/bench-wasm/profile.mjs <model.gguf> [--threads=1] [--context=256] [--decode=32] [--js] [--int16] [--kernels=<json knobs>]
 import { CpuBackend, createWasmCpuBackend } from '../dist/node.js';
-import { loadModel } from '../../loaders/dist/index.js';
+import { loadModel } from '../../loaders/dist/node/index.js';
 import { LlamaModel, Session } from '../../runtime/dist/index.js';
 
 const arg = (name, def) => process.argv.find((a) => a.startsWith(`--${name}=`))?.split('=')[1] ?? def;

@@ -9,7 +9,7 @@ import { build } from 'esbuild';
 import type { Plugin } from 'esbuild';
 import { chromium } from 'playwright-core';
 import { describe, expect, it } from 'vitest';
-import { loadModel } from '@kvkit/loaders';
+import { loadModel } from '@kvkit/loaders/node';
 import { argmax, LlamaModel, Session } from '@kvkit/runtime';
 import { CpuBackend } from '@kvkit/tensor';
 import type { PageResult } from './browser/page.js';

@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { KvCache } from '@kvkit/cache';
 import type { LoadedModel } from '@kvkit/loaders';
-import { loadModel } from '@kvkit/loaders';
+import { loadModel } from '@kvkit/loaders/node';
 import type { SessionOptions } from '@kvkit/runtime';
 import { argmax, LlamaModel, Session } from '@kvkit/runtime';
 import type { Backend, KvDtype, Tensor } from '@kvkit/tensor';

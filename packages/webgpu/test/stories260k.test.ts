@@ -4,7 +4,7 @@
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LoadedModel } from '@kvkit/loaders';
-import { loadModel } from '@kvkit/loaders';
+import { loadModel } from '@kvkit/loaders/node';
 import type { SessionOptions } from '@kvkit/runtime';
 import { argmax, LlamaModel, Session } from '@kvkit/runtime';
 import type { Backend } from '@kvkit/tensor';

@@ -5,7 +5,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import type { PolicyKind } from '@kvkit/cache';
 import { bytesPerToken } from '@kvkit/cache';
-import { loadModel } from '@kvkit/loaders';
+import { loadModel } from '@kvkit/loaders/node';
 import type { Tokenizer } from '@kvkit/loaders';
 import { evaluateNll, LlamaModel, Session } from '@kvkit/runtime';
 import { createWasmCpuBackend } from '@kvkit/tensor';

@@ -2,7 +2,7 @@
 // kvkit (CPU backend, one thread), alternating in one process; ratios kvkit / llama.cpp; greedy agreement on stories260K.
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { loadModel } from '@kvkit/loaders';
+import { loadModel } from '@kvkit/loaders/node';
 import { LlamaModel } from '@kvkit/runtime';
 import type { Backend } from '@kvkit/tensor';
 import { CpuBackend } from '@kvkit/tensor';

@@ -1,7 +1,7 @@
 // Suite `speed`: prefill tok/s, decode tok/s and time to first token vs context length, per policy (fixed
 // budget) and with the full cache, on random-weight Llama models in stories15M / stories110M shapes (F32, Q8_0).
 import type { PolicyKind } from '@kvkit/cache';
-import { loadModel } from '@kvkit/loaders';
+import { loadModel } from '@kvkit/loaders/node';
 import { LlamaModel } from '@kvkit/runtime';
 import { oneOf } from '../args.js';
 import { openBackend, webgpuAdapterName } from '../backend-choice.js';

@@ -2,6 +2,7 @@
 import type { DType, HostTensor } from '@kvkit/tensor';
 import { InvalidArgumentError, blockInfo, decode, encode, numel } from '@kvkit/tensor';
 import { bytesEqual } from '../byte-view.js';
+import { chatTemplateFromGguf } from '../chat-template.js';
 import { MalformedFileError, UnsupportedModelError } from '../errors.js';
 import { buildLlamaConfig } from '../llama-config.js';
 import type { LayerWeights, LoadedModel, ModelConfig, ModelWeights } from '../model-config.js';
@@ -125,7 +126,8 @@ export function loadLlamaGguf(file: GgufFile): LoadedModel {
     finalNorm: asF32(shaped('output_norm.weight', shapes.finalNorm)),
     output: tied ? tokenEmbedding : shaped('output.weight', shapes.output),
   };
-  return { config, weights, tokenizer, format: 'gguf' };
+  const chatTemplate = chatTemplateFromGguf(m);
+  return { config, weights, tokenizer, format: 'gguf', ...(chatTemplate ? { chatTemplate } : {}) };
 }
 
 /** readGguf + loadLlamaGguf. */

@@ -1,5 +1,6 @@
 // An HF-layout model folder in memory: config.json, safetensors shards, tokenizer.json.
 import type { HostTensor } from '@kvkit/tensor';
+import { chatTemplateFromHf } from '../chat-template.js';
 import { MalformedFileError } from '../errors.js';
 import type { LoadedModel } from '../model-config.js';
 import { readSafetensors } from '../safetensors.js';
@@ -17,6 +18,8 @@ export interface HfModelFiles {
   /** Parsed tokenizer.json (and tokenizer_config.json). */
   readonly tokenizer?: unknown;
   readonly tokenizerConfig?: object;
+  /** Text of `chat_template.jinja`, which replaces tokenizer_config.json's `chat_template`. */
+  readonly chatTemplate?: string;
 }
 
 /** Every tensor of every shard; with an index, each tensor must be in the shard its weight_map names. */
@@ -44,5 +47,6 @@ export function readHfModel(files: HfModelFiles): LoadedModel {
   const weights = weightsFromHf(config, allTensors(files));
   const tokenizer = files.tokenizer === undefined ? undefined : new HfTokenizer(files.tokenizer, { bosId: config.bosId, eosId: config.eosId, ...(files.tokenizerConfig ? { tokenizerConfig: files.tokenizerConfig } : {}) });
   if (tokenizer && tokenizer.vocabSize > config.vocabSize) throw new MalformedFileError(`tokenizer.json: ${tokenizer.vocabSize} tokens but only ${config.vocabSize} embedding rows`);
-  return { config, weights, ...(tokenizer ? { tokenizer } : {}), format: 'hf' };
+  const chatTemplate = chatTemplateFromHf(files.tokenizerConfig, files.chatTemplate);
+  return { config, weights, ...(tokenizer ? { tokenizer } : {}), format: 'hf', ...(chatTemplate ? { chatTemplate } : {}) };
 }
