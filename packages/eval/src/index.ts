@@ -1,0 +1,13 @@
+export * from './errors.js';
+export { heldOutText, textSplit } from './held-out.js';
+export type { TextSplit } from './held-out.js';
+export { SHIPPED_TEXT } from './shipped-text.js';
+export { textWindows } from './text-windows.js';
+export type { TextWindowOptions } from './text-windows.js';
+export { compareLogProbs, logSoftmax } from './logit-compare.js';
+export { compareWithBaseline, mergeCompared, mergeScores, scoreBaseline } from './scores.js';
+export type { BaselineScores, ComparedScores, ScoreOptions, Scores } from './scores.js';
+export { COLORS, factText, Haystack, OBJECTS, questionText } from './needle/haystack.js';
+export type { NeedlePrompt } from './needle/haystack.js';
+export { answerOf, runNeedle } from './needle/run-needle.js';
+export type { NeedleCell, NeedleOptions, NeedleResult } from './needle/run-needle.js';
