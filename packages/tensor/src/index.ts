@@ -1,3 +1,4 @@
+export type { DisposableResource } from './disposable.js';
 export * from './errors.js';
 export * from './dtype.js';
 export * from './f16.js';

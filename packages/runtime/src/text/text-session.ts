@@ -228,7 +228,12 @@ export class TextSession implements Disposable {
     this.#text = '';
   }
 
-  [Symbol.dispose](): void {
+  /** Frees the cache and the session's scratch (the model stays). */
+  dispose(): void {
     this.session[Symbol.dispose]();
+  }
+
+  [Symbol.dispose](): void {
+    this.dispose();
   }
 }
