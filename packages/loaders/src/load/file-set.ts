@@ -4,7 +4,7 @@ import type { LoadedModel } from '../model-config.js';
 import type { FetchOptions } from './fetch-bytes.js';
 import { loadHfFiles } from './hf-files.js';
 import { ACCEPTED, LLAMA2C_TOKENIZERS, modelFromBytes, withTokenizer } from './single-file.js';
-import { baseName, nameOf, readSource } from './sources.js';
+import { baseName, readSource, tokenizerOption } from './sources.js';
 import type { FileSource, LoadModelFromOptions, ModelFileSet } from './types.js';
 
 /**
@@ -21,8 +21,6 @@ export async function loadFileSet(set: ModelFileSet, opts: LoadModelFromOptions,
   }
   const names = [...files.keys()].sort();
   const read = async (name: string): Promise<Uint8Array> => readSource(files.get(name)!, name, io);
-  const tokenizerOption = async (): Promise<Uint8Array | undefined> =>
-    opts.tokenizer === undefined ? undefined : readSource(opts.tokenizer, nameOf(opts.tokenizer), io);
   const one = (candidates: string[], kind: string): string | undefined => {
     if (candidates.length > 1) throw new ModelNotFoundError(`the file set holds several ${kind} models (${candidates.join(', ')}); give one`);
     return candidates[0];
@@ -37,17 +35,17 @@ export async function loadFileSet(set: ModelFileSet, opts: LoadModelFromOptions,
       if (optional) return undefined;
       throw new ModelNotFoundError(`the file set has no ${name} (it has ${names.join(', ')}); add it`);
     }, weights);
-    return withTokenizer(model, await tokenizerOption());
+    return withTokenizer(model, await tokenizerOption(opts, io));
   }
   const gguf = one(names.filter((n) => n.toLowerCase().endsWith('.gguf')), 'GGUF');
-  if (gguf) return withTokenizer(modelFromBytes(await read(gguf), gguf), await tokenizerOption());
+  if (gguf) return withTokenizer(modelFromBytes(await read(gguf), gguf), await tokenizerOption(opts, io));
   const isTokenizer = (n: string): boolean => n.startsWith('tok') && n.toLowerCase().endsWith('.bin');
   const bin = one(names.filter((n) => n.toLowerCase().endsWith('.bin') && !isTokenizer(n)), 'llama2.c');
   const single = names.length === 1 ? names[0] : undefined;
   const modelFile = bin ?? single;
   if (!modelFile) throw new ModelNotFoundError(`no model in the file set (${names.join(', ') || 'empty'}); ${ACCEPTED}`);
   const model = modelFromBytes(await read(modelFile), modelFile);
-  let tokenizer = await tokenizerOption();
+  let tokenizer = await tokenizerOption(opts, io);
   if (tokenizer === undefined && model.format === 'llama2c') {
     const others = names.filter((n) => isTokenizer(n) && !LLAMA2C_TOKENIZERS.includes(n));
     const name = LLAMA2C_TOKENIZERS.find((n) => files.has(n)) ?? (others.length === 1 ? others[0] : undefined);

@@ -9,9 +9,8 @@ import type { CacheLike } from './model-cache.js';
 import { openModelCache } from './model-cache.js';
 import { nodeEntry } from './node-entry.js';
 import { LLAMA2C_TOKENIZERS, modelFromBytes, withTokenizer } from './single-file.js';
-import { isFileSet, locate, nameOf, readBlob, readSource } from './sources.js';
+import { isFileSet, locate, nameOf, readSource, tokenizerOption } from './sources.js';
 import type { FileSource, LoadModelFromOptions, ModelSource } from './types.js';
-
 
 function extension(name: string): string {
   const dot = name.lastIndexOf('.');
@@ -26,10 +25,10 @@ async function loadUrl(url: URL, opts: LoadModelFromOptions, io: FetchOptions): 
     const weights = ext === '.safetensors' ? file : undefined;
     const base = new URL('./', url);
     const model = await loadHfFiles((name, optional) => fetchBytes(name === weights ? url : new URL(encodeURIComponent(name), base), name, io, optional), weights);
-    return withTokenizer(model, opts.tokenizer === undefined ? undefined : await readSource(opts.tokenizer, nameOf(opts.tokenizer), io));
+    return withTokenizer(model, await tokenizerOption(opts, io));
   }
   const model = modelFromBytes((await fetchBytes(url, file, io))!, file);
-  let tokenizer = opts.tokenizer === undefined ? undefined : await readSource(opts.tokenizer, nameOf(opts.tokenizer), io);
+  let tokenizer = await tokenizerOption(opts, io);
   if (tokenizer === undefined && model.format === 'llama2c') {
     for (const name of LLAMA2C_TOKENIZERS) {
       tokenizer = await fetchBytes(new URL(name, url), name, io, true);
@@ -41,8 +40,6 @@ async function loadUrl(url: URL, opts: LoadModelFromOptions, io: FetchOptions): 
 
 async function load(source: ModelSource, opts: LoadModelFromOptions, io: FetchOptions): Promise<LoadedModel> {
   if (isFileSet(source)) return loadFileSet(source, opts, io);
-  const tokenizer = (): Promise<Uint8Array | undefined> =>
-    opts.tokenizer === undefined ? Promise.resolve(undefined) : readSource(opts.tokenizer, nameOf(opts.tokenizer), io);
   if (typeof source === 'string' || source instanceof URL) {
     const loc = locate(source);
     if (loc.kind === 'url') return loadUrl(loc.url, opts, io);
@@ -50,12 +47,11 @@ async function load(source: ModelSource, opts: LoadModelFromOptions, io: FetchOp
     return (await nodeEntry()).loadModel(loc.path, {
       onProgress: io.onProgress,
       signal: io.signal,
-      ...(tok !== undefined ? { tokenizerPath: tok } : opts.tokenizer !== undefined ? { tokenizerBytes: (await tokenizer())! } : {}),
+      ...(tok !== undefined ? { tokenizerPath: tok } : opts.tokenizer !== undefined ? { tokenizerBytes: (await tokenizerOption(opts, io))! } : {}),
     });
   }
   const name = nameOf(source);
-  const bytes = source instanceof Blob ? await readBlob(source, name, io) : await readSource(source, name, io);
-  return withTokenizer(modelFromBytes(bytes, name), await tokenizer());
+  return withTokenizer(modelFromBytes(await readSource(source, name, io), name), await tokenizerOption(opts, io));
 }
 
 /** A tokenizer given as a path (Node), which loadModel reads itself; undefined for any other source. */

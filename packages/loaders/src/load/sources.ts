@@ -7,7 +7,7 @@ import type { FetchOptions } from './fetch-bytes.js';
 import { fetchBytes } from './fetch-bytes.js';
 import { inNode, nodeEntry } from './node-entry.js';
 import { readStream } from './read-stream.js';
-import type { FileSource, ModelFileSet, ModelSource } from './types.js';
+import type { FileSource, LoadModelFromOptions, ModelFileSet, ModelSource } from './types.js';
 
 const URL_SCHEME = /^(https?|blob|data|file):/i;
 
@@ -84,4 +84,9 @@ export async function readSource(source: FileSource, file: string, opts: FetchOp
     return bytes;
   }
   throw new InvalidArgumentError(`${file}: ${Object.prototype.toString.call(source)} is not a file source; pass a URL, a path (Node), a Blob/File, or bytes`);
+}
+
+/** The bytes of the `tokenizer` option, when there is one. */
+export async function tokenizerOption(opts: LoadModelFromOptions, io: FetchOptions): Promise<Uint8Array | undefined> {
+  return opts.tokenizer === undefined ? undefined : readSource(opts.tokenizer, nameOf(opts.tokenizer), io);
 }
