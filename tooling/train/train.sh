@@ -4,7 +4,7 @@
 #   <v>    variant v uptrained from the base (K/V heads mean-pooled, shared layers' K/V dropped) in two
 #          stages, the same data and steps for every variant: mha gqa mqa mlkv4 mlkv2 cla2 yoco
 # Checkpoints and logs go to runs/ (a stage whose checkpoint is there is not run again), model folders
-# to ../../packages/models/<v>/, and the expected-logits fixture of each model to
+# to ../../packages/models/<v>/ (weights stored as f16), and the expected-logits fixture of each model to
 # ../../packages/runtime/test/fixtures/<v>.logits.json.
 # DEVICE=cuda ./train.sh all trains on a GPU (same flags; the weights then differ from the CPU's).
 set -euo pipefail

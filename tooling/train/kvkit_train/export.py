@@ -1,8 +1,12 @@
 """Export a trained checkpoint as an HF-layout model folder that kvkit loads:
-model.safetensors (f32, HF Llama tensor names), config.json (HF Llama fields plus the explicit KV-sharing
-map), tokenizer.json, and the expected-logits fixture kvkit's tests compare against.
+model.safetensors (f16 by default, HF Llama tensor names), config.json (HF Llama fields plus the explicit
+KV-sharing map), tokenizer.json, and the expected-logits fixture kvkit's tests compare against.
 
-python3 -m kvkit_train.export --checkpoint ../../models/gqa/checkpoint.pt --out ../../models/gqa
+With --dtype f16 the weights are rounded to f16 before anything is written, and the fixture holds the
+logits of the rounded weights (computed in f32), so the fixture describes exactly the shipped file.
+
+python3 -m kvkit_train.export --checkpoint runs/gqa-2/checkpoint.pt --out ../../packages/models/gqa \
+  --fixture ../../packages/runtime/test/fixtures/gqa.logits.json
 """
 from __future__ import annotations
 
@@ -12,7 +16,7 @@ import json
 import os
 import shutil
 import struct
-from typing import Dict
+from typing import Dict, Optional
 
 import torch
 
@@ -42,14 +46,30 @@ def hf_name(name: str) -> str:
     return f"model.layers.{layer}.{HF_NAMES[module]}.{param}"
 
 
-def write_safetensors(path: str, tensors: Dict[str, torch.Tensor], metadata: Dict[str, str]) -> None:
+# --dtype -> (safetensors dtype, numpy little-endian type, torch dtype, HF torch_dtype)
+DTYPES = {
+    "f32": ("F32", "<f4", torch.float32, "float32"),
+    "f16": ("F16", "<f2", torch.float16, "float16"),
+}
+
+
+def round_weights(model: Llama, dtype: str) -> None:
+    """Round every parameter to `dtype` in place (kept as f32 tensors), so the model computes with exactly
+    the values the file will hold."""
+    with torch.no_grad():
+        for p in model.parameters():
+            p.copy_(p.to(DTYPES[dtype][2]).to(torch.float32))
+
+
+def write_safetensors(path: str, tensors: Dict[str, torch.Tensor], metadata: Dict[str, str], dtype: str = "f32") -> None:
     """safetensors: u64 LE header length, JSON header (names sorted, offsets into the data), raw LE data."""
+    st_dtype, np_dtype, _, _ = DTYPES[dtype]
     header: Dict[str, object] = {"__metadata__": metadata}
     blobs, offset = [], 0
     for name in sorted(tensors):
         t = tensors[name].detach().to(torch.float32).contiguous().cpu()
-        data = t.numpy().astype("<f4").tobytes()
-        header[name] = {"dtype": "F32", "shape": list(t.shape), "data_offsets": [offset, offset + len(data)]}
+        data = t.numpy().astype(np_dtype).tobytes()
+        header[name] = {"dtype": st_dtype, "shape": list(t.shape), "data_offsets": [offset, offset + len(data)]}
         blobs.append(data)
         offset += len(data)
     raw = json.dumps(header, separators=(",", ":")).encode("utf-8")
@@ -61,7 +81,7 @@ def write_safetensors(path: str, tensors: Dict[str, torch.Tensor], metadata: Dic
             f.write(b)
 
 
-def hf_config(variant: str, cfg: ModelConfig) -> dict:
+def hf_config(variant: str, cfg: ModelConfig, dtype: str = "f32") -> dict:
     out = {
         "architectures": ["LlamaForCausalLM"],
         "model_type": "llama",
@@ -79,7 +99,7 @@ def hf_config(variant: str, cfg: ModelConfig) -> dict:
         "tie_word_embeddings": True,
         "bos_token_id": cfg.bos_id,
         "eos_token_id": cfg.eos_id,
-        "torch_dtype": "float32",
+        "torch_dtype": DTYPES[dtype][3],
         # kvkit's explicit sharing fields: kv_source[l] is the layer whose post-RoPE K/V layer l reads
         # (layers that read another's have no k_proj/v_proj); layer_types/sliding_window as HF's
         # Mistral/Gemma configs, a sliding layer seeing its last `sliding_window` keys, itself included.
@@ -115,38 +135,49 @@ def fixture_tokens(tok: ByteLevelBpe) -> list:
     return ids[:160]
 
 
+def write_fixture(path: str, model: Llama, tok: ByteLevelBpe, variant: str) -> None:
+    """PyTorch logits (f32) of the fixture prompt at a few positions, rounded to 6 decimals."""
+    ids = fixture_tokens(tok)
+    with torch.no_grad():
+        logits = model(torch.tensor([ids]))[0]
+    positions = [0, 63, 64, 100, len(ids) - 1]
+    with open(path, "w") as f:
+        json.dump({"variant": variant, "tokens": ids, "positions": positions, "logits": [[round(float(v), 6) for v in logits[p]] for p in positions]}, f, separators=(",", ":"))
+        f.write("\n")
+
+
+def export_model(model: Llama, variant: str, out: str, tokenizer: str, fixture: Optional[str], dtype: str) -> dict:
+    """Write the model folder (and the fixture) of a trained model; rounds `model` to `dtype` in place."""
+    model.eval()
+    round_weights(model, dtype)
+    os.makedirs(out, exist_ok=True)
+    st = os.path.join(out, "model.safetensors")
+    write_safetensors(st, {hf_name(n): p for n, p in model.state_dict().items()}, {"format": "pt", "kvkit_variant": variant}, dtype)
+    with open(os.path.join(out, "config.json"), "w") as f:
+        json.dump(hf_config(variant, model.cfg, dtype), f, indent=2)
+        f.write("\n")
+    tok_dst = os.path.join(out, "tokenizer.json")
+    if os.path.abspath(tokenizer) != os.path.abspath(tok_dst):
+        shutil.copyfile(tokenizer, tok_dst)
+    if fixture:
+        write_fixture(fixture, model, ByteLevelBpe.load(tok_dst), variant)
+    return {"variant": variant, "dtype": dtype, "safetensors_sha256": sha256(st), "bytes": os.path.getsize(st)}
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--checkpoint", required=True)
     ap.add_argument("--out", required=True)
     ap.add_argument("--fixture", help="write the expected-logits fixture (JSON) here")
+    ap.add_argument("--dtype", choices=sorted(DTYPES), default="f16", help="weight storage (default f16, what ships)")
     args = ap.parse_args()
     ck = torch.load(args.checkpoint, map_location="cpu")
     cfg = ModelConfig(**ck["config"])
     variant = ck["args"]["variant"]
     model = Llama(cfg)
     model.load_state_dict(ck["state"])
-    model.eval()
-    os.makedirs(args.out, exist_ok=True)
-    st = os.path.join(args.out, "model.safetensors")
-    write_safetensors(st, {hf_name(n): p for n, p in model.state_dict().items()}, {"format": "pt", "kvkit_variant": variant})
-    with open(os.path.join(args.out, "config.json"), "w") as f:
-        json.dump(hf_config(variant, cfg), f, indent=2)
-        f.write("\n")
     tok_src = ck["args"].get("tokenizer") or os.path.join(os.path.dirname(args.checkpoint), "tokenizer.json")
-    tok_dst = os.path.join(args.out, "tokenizer.json")
-    if os.path.abspath(tok_src) != os.path.abspath(tok_dst):
-        shutil.copyfile(tok_src, tok_dst)
-    tok = ByteLevelBpe.load(tok_dst)
-    if args.fixture:
-        ids = fixture_tokens(tok)
-        with torch.no_grad():
-            logits = model(torch.tensor([ids]))[0]
-        positions = [0, 63, 64, 100, len(ids) - 1]
-        with open(args.fixture, "w") as f:
-            json.dump({"variant": variant, "tokens": ids, "positions": positions, "logits": [[round(float(v), 6) for v in logits[p]] for p in positions]}, f, separators=(",", ":"))
-            f.write("\n")
-    print(json.dumps({"variant": variant, "safetensors_sha256": sha256(st), "bytes": os.path.getsize(st)}))
+    print(json.dumps(export_model(model, variant, args.out, tok_src, args.fixture, args.dtype)))
 
 
 if __name__ == "__main__":
