@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import type { LoadedModel, LoadProgress, Tokenizer } from '@kvkit/loaders';
-import { loadModelFrom } from '@kvkit/loaders';
+import { loadModelFrom, ModelNotFoundError } from '@kvkit/loaders';
 import { defaultModel, isShippedModelName, SHIPPED_MODELS } from '@kvkit/models';
 import { modelDir } from '@kvkit/models/node';
 import { TokenizerMissingError } from '@kvkit/runtime';
@@ -41,6 +41,13 @@ export function modelChoice(flags: Flags): ModelChoice {
   return { source: path, label: given, isUrl: /^https?:/i.test(path), ...tok };
 }
 
+/** A local model that is not there fails now, before a backend starts. */
+export function checkModelExists(choice: ModelChoice): void {
+  if (!choice.isUrl && !/^(file|data|blob):/i.test(choice.source) && !existsSync(choice.source)) {
+    throw new ModelNotFoundError(`--model ${choice.label}: no such file or folder (relative paths start from ${process.cwd()})`);
+  }
+}
+
 /** Progress of a download on stderr (local files load too fast to need one). */
 export function downloadProgress(choice: ModelChoice, quiet: boolean): ((p: LoadProgress) => void) | undefined {
   if (!choice.isUrl || quiet) return undefined;
@@ -60,6 +67,7 @@ export function downloadProgress(choice: ModelChoice, quiet: boolean): ((p: Load
 
 /** The model's files, read (for commands that build their own backend and sessions). */
 export async function loadCliModel(choice: ModelChoice, quiet = false): Promise<LoadedModel & { tokenizer: Tokenizer }> {
+  checkModelExists(choice);
   const progress = downloadProgress(choice, quiet);
   const loaded = await loadModelFrom(choice.source, { ...(choice.tokenizer ? { tokenizer: choice.tokenizer } : {}), ...(progress ? { onProgress: progress } : {}) });
   if (!loaded.tokenizer) throw new TokenizerMissingError(`${choice.label} has no tokenizer: pass --tokenizer with a llama2.c tokenizer.bin (tok512.bin)`);

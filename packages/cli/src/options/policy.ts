@@ -84,14 +84,16 @@ export function cacheRequest(flags: Flags): CacheRequest {
   if (foreign) throw new UsageError(`--${foreign} does not apply to --policy ${kind}${PARAMS[kind].length ? ` (it takes ${PARAMS[kind].map((p) => `--${p}`).join(', ')})` : ''}`);
   const tokens = int(flags, 'budget', 0);
   const ratio = num(flags, 'ratio', 0, 1, true);
+  // The window policy keeps its window: either flag gives both.
+  const window = int(flags, 'window', 1) ?? (kind === 'window' ? tokens : undefined);
+  if (kind === 'window' && window === undefined) throw new UsageError('--policy window needs --window <tokens> (or --budget <tokens>)');
   let budget: BudgetSpec;
   if (tokens !== undefined) budget = { budget: tokens };
   else if (ratio !== undefined) budget = { ratio };
   else if (maxBytes !== undefined) budget = { maxBytes };
   else if (kind === 'full') budget = { ratio: 1 };
+  else if (kind === 'window') budget = { budget: window! };
   else throw new UsageError(`--policy ${kind} needs --budget <tokens>, --ratio <r> or --max-bytes <bytes>`);
-  const window = int(flags, 'window', 1) ?? (kind === 'window' ? tokens : undefined);
-  if (kind === 'window' && window === undefined) throw new UsageError('--policy window needs --window <tokens> (or --budget <tokens>)');
   const input = {
     kind,
     ...(window !== undefined ? { window } : {}),

@@ -9,7 +9,7 @@ import { bool } from '../args/values.js';
 import type { BackendRequest } from './backend.js';
 import { backendRequest, openCliBackend } from './backend.js';
 import type { ModelChoice } from './model.js';
-import { downloadProgress, modelChoice } from './model.js';
+import { checkModelExists, downloadProgress, modelChoice } from './model.js';
 import type { CacheRequest, KvStorage } from './policy.js';
 import { cacheRequest, checkPlannerStorage, describePolicy, kvStorage } from './policy.js';
 
@@ -56,6 +56,7 @@ export interface OpenedModel extends Disposable {
 
 /** Load the model onto the requested backend; disposing frees both. */
 export async function openTextModel(r: TextRunRequest, quiet: boolean): Promise<OpenedModel> {
+  checkModelExists(r.model);
   const { backend, info } = await openCliBackend(r.backend);
   try {
     const progress = downloadProgress(r.model, quiet);
