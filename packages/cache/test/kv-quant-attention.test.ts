@@ -1,16 +1,16 @@
 // Attention reads quantised pages directly: its output and statistics equal float64 attention over
 // the dequantised contents (read independently), on random and on real stories260K K/V.
 import { describe, expect, it } from 'vitest';
-import { fileURLToPath } from 'node:url';
 import type { KvDtype } from '@kvkit/tensor';
 import { CpuBackend } from '@kvkit/tensor';
 import { readFileSync } from 'node:fs';
+import { sharedFixture } from '@kvkit/fixtures';
 import { KvCache } from '../src/index.js';
 import { readHead, type Token } from './kv-reader.js';
 import { Prng } from './policy-reference.js';
 
 const cpu = new CpuBackend();
-const STORIES = fileURLToPath(new URL('../../../../shared/models/stories260K/stories260K.bin', import.meta.url));
+const STORIES = sharedFixture('models/stories260K/stories260K.bin');
 
 function refAttention(q: Float32Array, qpos: number[], heads: Token[][], H: number, d: number) {
   const g = H / heads.length;

@@ -1,11 +1,11 @@
 import { createHash } from 'node:crypto';
 import { readFileSync, statSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import { sharedFixture } from '@kvkit/fixtures';
 import { heldOutText, SHIPPED_TEXT, textSplit } from '../src/index.js';
 import { readShippedText, SHIPPED_TEXT_PATH } from '../src/node.js';
 
-const original = readFileSync(fileURLToPath(new URL('../../../../shared/data/tinystories-valid-prefix/tinystories_val.txt', import.meta.url)), 'utf8');
+const original = readFileSync(sharedFixture('data/tinystories-valid-prefix/tinystories_val.txt'), 'utf8');
 
 describe('held-out text', () => {
   it('holds out the text after the first paragraph break past 90 %', () => {

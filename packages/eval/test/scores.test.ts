@@ -1,8 +1,8 @@
 // Metrics against independent references: closed-form KL, evaluateNll's perplexity, and the full-cache
 // policy, which must score exactly as no policy (KL 0, every top-1 equal).
 import { readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
+import { sharedFixture } from '@kvkit/fixtures';
 import { loadLlamaGguf, readGguf } from '@kvkit/loaders';
 import type { Tokenizer } from '@kvkit/loaders';
 import { evaluateNll, LlamaModel } from '@kvkit/runtime';
@@ -10,7 +10,7 @@ import { CpuBackend } from '@kvkit/tensor';
 import { compareLogProbs, compareWithBaseline, logSoftmax, mergeCompared, scoreBaseline, textWindows } from '../src/index.js';
 import { readShippedText } from '../src/node.js';
 
-const gguf = readFileSync(fileURLToPath(new URL('../../../../shared/models/stories260K/stories260K.gguf', import.meta.url)));
+const gguf = readFileSync(sharedFixture('models/stories260K/stories260K.gguf'));
 const loaded = loadLlamaGguf(readGguf(new Uint8Array(gguf.buffer, gguf.byteOffset, gguf.byteLength)));
 const tok = loaded.tokenizer as Tokenizer;
 

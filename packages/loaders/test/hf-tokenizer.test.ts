@@ -5,6 +5,7 @@ import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import { sharedFixture } from '@kvkit/fixtures';
 import { HfTokenizer, MalformedFileError } from '../src/index.js';
 import { thrown } from './shared.js';
 
@@ -13,7 +14,7 @@ const FIXTURE = JSON.parse(readFileSync(new URL('./fixtures/bpe-python.json', im
   samples: { text: string; ids: number[] }[];
   heldout: { tokens: number; sha256: string };
 };
-const TINYSTORIES = fileURLToPath(new URL('../../../../shared/data/tinystories-valid-prefix/tinystories_val.txt', import.meta.url));
+const TINYSTORIES = sharedFixture('data/tinystories-valid-prefix/tinystories_val.txt');
 
 describe('HF tokenizer.json (byte-level BPE)', () => {
   const json = JSON.parse(readFileSync(TOKENIZER, 'utf8'));

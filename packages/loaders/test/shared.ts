@@ -1,9 +1,9 @@
-// Paths to the shared stories260K fixtures (/work/shared is a sibling of the repository root) and test helpers.
+// The stories260K fixtures (../shared beside the repository, else .fixtures/ from `pnpm fixtures`) and test helpers.
 import { readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { expect } from 'vitest';
+import { sharedFixtureDir } from '@kvkit/fixtures';
 
-export const STORIES_DIR = fileURLToPath(new URL('../../../../shared/models/stories260K/', import.meta.url));
+export const STORIES_DIR = sharedFixtureDir('models/stories260K');
 
 const cache = new Map<string, Uint8Array>();
 /** A fixture's bytes (read once; callers must not mutate them). */

@@ -1,13 +1,13 @@
 import { readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import { sharedFixture } from '@kvkit/fixtures';
 import { loadModel } from '@kvkit/loaders/node';
 import { quantizeModel } from '@kvkit/test-utils';
 import { CpuBackend } from '@kvkit/tensor';
 import { evaluateNll, LlamaModel } from '../src/index.js';
 import { STORIES } from './shared-model.js';
 
-const TEXT = fileURLToPath(new URL('../../../../shared/data/tinystories-valid-prefix/tinystories_val.txt', import.meta.url));
+const TEXT = sharedFixture('data/tinystories-valid-prefix/tinystories_val.txt');
 
 describe('quantised weights on a real model', () => {
   it('Q8_0 stories260K scores TinyStories within 1% of F32 NLL', async () => {

@@ -1,8 +1,8 @@
 import { readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
+import { sharedFixtureDir } from '@kvkit/fixtures';
 
-/** The shared stories260K files, beside the repository (never copied into it). */
-export const STORIES = fileURLToPath(new URL('../../../../shared/models/stories260K/', import.meta.url));
+/** The stories260K folder: ../shared beside the repository, else .fixtures/ (`pnpm fixtures`). */
+export const STORIES = sharedFixtureDir('models/stories260K');
 
 export interface ReferenceGreedy {
   bos: number;

@@ -9,6 +9,7 @@ import { build } from 'esbuild';
 import type { Plugin } from 'esbuild';
 import { chromium } from 'playwright-core';
 import { describe, expect, it } from 'vitest';
+import { sharedFixture } from '@kvkit/fixtures';
 import { loadModel } from '@kvkit/loaders/node';
 import { argmax, LlamaModel, Session } from '@kvkit/runtime';
 import { CpuBackend } from '@kvkit/tensor';
@@ -16,7 +17,7 @@ import type { PageResult } from './browser/page.js';
 import { skipSuite } from './gpu.js';
 
 const CHROMIUM = process.env.KVKIT_CHROMIUM ?? '/usr/bin/chromium';
-const GGUF = fileURLToPath(new URL('../../../../shared/models/stories260K/stories260K.gguf', import.meta.url));
+const GGUF = sharedFixture('models/stories260K/stories260K.gguf');
 const STEPS = 256;
 /** WebGPU on, and SwiftShader's Vulkan where there is no GPU driver. */
 const CHROMIUM_ARGS = ['--enable-unsafe-webgpu', '--enable-features=Vulkan', '--use-vulkan=swiftshader', '--use-webgpu-adapter=swiftshader', '--use-angle=swiftshader', '--no-sandbox'];

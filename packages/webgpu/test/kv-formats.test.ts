@@ -4,8 +4,8 @@
 // `retain`, KIVI flushes and page releases) holds identical bytes in its pools, key parameters and
 // residual rings, and attention (prefill and decode, with the policy statistics) agrees within 1e-5;
 // stories260K decodes the CPU's greedy tokens with int8 and KIVI-4 caches.
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { sharedFixture } from '@kvkit/fixtures';
 import { KvCache } from '@kvkit/cache';
 import type { LoadedModel } from '@kvkit/loaders';
 import { loadModel } from '@kvkit/loaders/node';
@@ -19,7 +19,7 @@ import { createWebGPUBackend } from '../src/index.js';
 import { probeNodeGpu, skipSuite } from './gpu.js';
 
 setup();
-const GGUF = fileURLToPath(new URL('../../../../shared/models/stories260K/stories260K.gguf', import.meta.url));
+const GGUF = sharedFixture('models/stories260K/stories260K.gguf');
 
 /** Same length and every element identical (Object.is: -0 differs from +0), else the first differences. */
 function expectIdentical(got: Float32Array, want: Float32Array, what: string): void {

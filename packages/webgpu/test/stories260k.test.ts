@@ -1,8 +1,8 @@
 // End to end on a real model: stories260K through @kvkit/runtime on WebGPU (Dawn) gives the CPU
 // backend's greedy tokens, close logits, one submit per decoded token, and the same cache policy
 // selections (SnapKV and H2O at a budget of 64).
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { sharedFixture } from '@kvkit/fixtures';
 import type { LoadedModel } from '@kvkit/loaders';
 import { loadModel } from '@kvkit/loaders/node';
 import type { SessionOptions } from '@kvkit/runtime';
@@ -13,7 +13,7 @@ import type { WebGPUBackend } from '../src/index.js';
 import { createWebGPUBackend } from '../src/index.js';
 import { probeNodeGpu, skipSuite } from './gpu.js';
 
-const GGUF = fileURLToPath(new URL('../../../../shared/models/stories260K/stories260K.gguf', import.meta.url));
+const GGUF = sharedFixture('models/stories260K/stories260K.gguf');
 
 async function greedy(backend: Backend, loaded: LoadedModel, n: number, prompt: readonly number[] = [loaded.config.bosId], opts: SessionOptions = {}) {
   using model = LlamaModel.load(backend, loaded);

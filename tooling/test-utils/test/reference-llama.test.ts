@@ -1,18 +1,19 @@
 // Validates the float64 oracle itself: stories260K's logits at positions 0-2 from an independent
-// numpy implementation of llama2.c's run.c (/work/shared/models/stories260K/README.md).
+// numpy implementation of llama2.c's run.c (reference_greedy.json, see tooling/fixtures).
 import { readFileSync } from 'node:fs';
 import type { HostTensor } from '@kvkit/tensor';
 import type { ModelConfig, ModelWeights } from '@kvkit/loaders';
 import { describe, expect, it } from 'vitest';
+import { sharedFixtureDir } from '@kvkit/fixtures';
 import { decodeWeights, referenceForward, setup } from '../src/index.js';
 
 setup();
 
-const DIR = '/work/shared/models/stories260K';
+const DIR = sharedFixtureDir('models/stories260K');
 
 /** llama2.c legacy export: 7 int32 header, then f32 arrays (see the model's README). */
 function readStories260K(): { config: ModelConfig; weights: ModelWeights } {
-  const buf = readFileSync(`${DIR}/stories260K.bin`);
+  const buf = readFileSync(`${DIR}stories260K.bin`);
   const bytes = new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength);
   const [dim, hiddenDim, nLayers, nHeads, nKvHeads, vocab, seqLen] = Array.from({ length: 7 }, (_, i) => buf.readInt32LE(4 * i)) as [
     number, number, number, number, number, number, number,
@@ -76,7 +77,7 @@ function readStories260K(): { config: ModelConfig; weights: ModelWeights } {
 
 describe('reference forward on stories260K', () => {
   it('reproduces the logits of positions 0-2 within 1e-4', () => {
-    const golden = JSON.parse(readFileSync(`${DIR}/reference_greedy.json`, 'utf8')) as {
+    const golden = JSON.parse(readFileSync(`${DIR}reference_greedy.json`, 'utf8')) as {
       input_tokens_first3: number[];
       logits_first3: number[][];
     };
