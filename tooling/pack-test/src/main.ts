@@ -3,10 +3,11 @@
 // the kvkit CLI, the runtime README's hello world in Node (shipped model and a local GGUF) and bundled
 // with Vite in headless Chromium, and a strict TypeScript consumer. Prints PASS/FAIL per check and a
 // summary; exits 1 when any check failed.
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { sharedFixture } from '@kvkit/fixtures';
 import { checkHelp, checkChat, checkGenerate } from './cli-checks.js';
 import { checkConsumerTypes } from './consumer-types.js';
 import { runBrowserHello } from './browser-hello.js';
@@ -22,7 +23,6 @@ import { installedVersion, publicPackages, REQUIRED_PACKAGES } from './workspace
 
 const REPO = fileURLToPath(new URL('../../../', import.meta.url));
 const HERE = fileURLToPath(new URL('../', import.meta.url));
-const GGUF = fileURLToPath(new URL('../../../../shared/models/stories260K/stories260K.gguf', import.meta.url));
 const MAX_HELLO_LINES = 6;
 
 async function main(): Promise<number> {
@@ -66,7 +66,7 @@ async function main(): Promise<number> {
     await hygiene;
     if (!installed) {
       for (const name of ['(a) kvkit CLI', '(b) README hello world in Node', '(c) README hello world in Chromium', '(d) consumer tsc']) report.blocked(name, 'npm install failed');
-      return finish(report);
+      return finish(report, tarballs);
     }
 
     await report.check('(a) npx kvkit --help', () => checkHelp(project, env));
@@ -81,19 +81,20 @@ async function main(): Promise<number> {
     });
     await report.check('(b) README hello world in Node, as written (shipped default model)', () => runNodeHello(project, 'hello.mjs', block, env));
     await report.check('(b) README hello world in Node with a local GGUF (stories260K)', async () => {
-      expect(existsSync(GGUF), `${GGUF} is missing (the shared fixtures: ../shared/models/stories260K/stories260K.gguf beside the repository)`);
-      return runNodeHello(project, 'hello-gguf.mjs', withLocalModel(block, GGUF), env);
+      const gguf = sharedFixture('models/stories260K/stories260K.gguf'); // ../shared beside the repository, else `pnpm fixtures`' copy
+      return [`model ${gguf}`, ...(await runNodeHello(project, 'hello-gguf.mjs', withLocalModel(block, gguf), env))];
     });
     await report.check('(c) README hello world bundled with Vite in headless Chromium', () => runBrowserHello(project, forBrowser(block), env));
     await report.check('(d) consumer tsc on the shipped .d.ts (strict, NodeNext, no lib, types [])', () => checkConsumerTypes(project, env));
-    return finish(report);
+    return finish(report, tarballs);
   } finally {
     if (process.env.KVKIT_PACK_TEST_KEEP) console.log(`[pack-test] kept ${work} (KVKIT_PACK_TEST_KEEP is set)`);
     else rmSync(work, { recursive: true, force: true });
   }
 }
 
-function finish(report: Report): number {
+function finish(report: Report, tarballs: readonly Tarball[] = []): number {
+  if (tarballs.length) console.log(['', 'packed tarballs', ...tarballs.map((t) => `  ${t.pkg.name}@${t.pkg.version}: ${formatBytes(t.bytes)}`)].join('\n'));
   console.log(report.summary());
   return report.failed.length === 0 ? 0 : 1;
 }
