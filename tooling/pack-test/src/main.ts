@@ -13,6 +13,7 @@ import { checkConsumerTypes } from './consumer-types.js';
 import { runBrowserHello } from './browser-hello.js';
 import { userEnv } from './exec.js';
 import { runAttw, runPublint } from './hygiene.js';
+import { checkMetadata } from './metadata.js';
 import { runNodeHello } from './node-hello.js';
 import { formatBytes, packPackage } from './pack.js';
 import type { Tarball } from './pack.js';
@@ -55,7 +56,11 @@ async function main(): Promise<number> {
     // publint and attw read only the tarballs, so they run while npm installs.
     const hygiene = (async () => {
       for (const t of tarballs) {
-        await report.check(`publint --strict + attw esm-only: ${t.pkg.name}`, async () => [...(await runPublint(REPO, t)), ...(await runAttw(REPO, t))]);
+        await report.check(`metadata, publint --strict, attw esm-only: ${t.pkg.name}`, async () => [
+          ...checkMetadata(REPO, t.pkg),
+          ...(await runPublint(REPO, t)),
+          ...(await runAttw(REPO, t)),
+        ]);
       }
     })();
     const tools = { vite: installedVersion(HERE, 'vite'), typescript: installedVersion(REPO, 'typescript') };
