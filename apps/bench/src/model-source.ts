@@ -3,7 +3,7 @@ import { fileURLToPath } from 'node:url';
 import type { LoadedModel, Tokenizer } from '@kvkit/loaders';
 import { ModelNotFoundError } from '@kvkit/loaders';
 import { loadModel } from '@kvkit/loaders/node';
-import { UsageError } from './args.js';
+import { UsageError } from 'kvkit/commands';
 
 /** The project's own models, one folder per KV-sharing variant (trained by tooling/train). */
 export const MODELS_DIR = fileURLToPath(new URL('../../../packages/models/', import.meta.url));

@@ -1,11 +1,12 @@
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 
 const CLI = fileURLToPath(new URL('../dist/cli.js', import.meta.url));
+const STORIES260K = fileURLToPath(new URL('../../../../shared/models/stories260K/stories260K.gguf', import.meta.url));
 const out = mkdtempSync(join(tmpdir(), 'kvkit-bench-'));
 afterAll(() => rmSync(out, { recursive: true, force: true }));
 
@@ -22,7 +23,42 @@ const llamaCpp = await import('node-llama-cpp' as string).then(
   () => false,
 );
 
+describe('the repository bin (pnpm kvkit)', () => {
+  it('serves the public commands and the bench commands, with help for each', () => {
+    const run = (...args: string[]) => spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8', cwd: out });
+    for (const cmd of [['generate'], ['chat'], ['plan'], ['eval', 'ppl'], ['bench'], ['bench', 'memory'], ['bench', 'kernels']]) {
+      const r = run(...cmd, '--help');
+      expect(r.status, cmd.join(' ')).toBe(0);
+      expect(r.stdout.startsWith(`kvkit ${cmd.join(' ')}: `)).toBe(true);
+    }
+    expect(run('bench', 'memory', '--help').stdout).toMatch(/--contexts <value>\s+\[default: 4096,32768,131072\]/);
+    const plan = JSON.parse(run('plan', '--model', STORIES260K, '--context', '64', '--json').stdout);
+    expect(plan.rows[0].bytesAtContext).toBe(64 * 5 * 4 * 8 * 2 * 4);
+  });
+
+  it('resolves paths from the folder pnpm was run in (INIT_CWD), not the repository root', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'kvkit-initcwd-'));
+    writeFileSync(join(dir, 'qk.json'), JSON.stringify({ q: [[[[1, 0], [0, 1], [1, 1]]]], k: [[[[1, 0], [0, 1], [1, 1]]]] }));
+    const r = spawnSync(process.execPath, [CLI, 'policy', 'select', '--input', 'qk.json', '--policy', 'window', '--window', '2', '--format', 'json'], {
+      encoding: 'utf8',
+      cwd: fileURLToPath(new URL('../../..', import.meta.url)),
+      env: { ...process.env, npm_lifecycle_event: 'kvkit', INIT_CWD: dir },
+    });
+    expect(r.status, r.stderr).toBe(0);
+    expect(JSON.parse(r.stdout).kept).toEqual([[[1, 2]]]);
+  });
+});
+
 describe('kvkit bench', () => {
+  it('checks --out before a suite starts, with a usage error and nothing on stdout', () => {
+    const file = join(out, 'not-a-folder');
+    writeFileSync(file, '');
+    const r = spawnSync(process.execPath, [CLI, 'bench', 'memory', '--out', join(file, 'reports')], { encoding: 'utf8', cwd: out });
+    expect(r.status).toBe(2);
+    expect(r.stdout).toBe('');
+    expect(r.stderr).toMatch(/^kvkit: --out .* cannot be written/);
+  });
+
   it('asks for a suite, --quick or --all', () => {
     const r = spawnSync(process.execPath, [CLI, 'bench'], { encoding: 'utf8', cwd: out });
     expect(r.status).toBe(2);

@@ -1,7 +1,7 @@
 import { readGguf, loadLlamaGguf } from '@kvkit/loaders';
-import { kvSourceMlkv } from '@kvkit/cache';
+import { kvSourceMlkv, marginalBytesPerToken, sharingSchemes } from '@kvkit/cache';
 import { describe, expect, it } from 'vitest';
-import { fmtBytes, marginalBytesPerToken, PUBLISHED_CONFIGS, sharingLayouts } from '../src/bench/memory-suite.js';
+import { fmtBytes, PUBLISHED_CONFIGS } from '../src/bench/memory-suite.js';
 import { minimalTokenizer, mulberry32, parameterCount, randomWeights, shapeConfig, SHAPES } from '../src/bench/models.js';
 import { writeLlamaGguf } from '@kvkit/loaders';
 import { fmtCell, markdownTable, median, reportJson, reportMarkdown } from '../src/bench/report.js';
@@ -42,7 +42,7 @@ describe('model shapes', () => {
 describe('memory formulas', () => {
   it("reproduces the MLKV paper's OPT-175B row through the sharing maps", () => {
     const opt = PUBLISHED_CONFIGS.find((c) => c.name === 'OPT-175B')!;
-    const byName = Object.fromEntries(sharingLayouts(opt).map((s) => [s.sharing, s]));
+    const byName = Object.fromEntries(sharingSchemes(opt).map((s) => [s.name, s]));
     expect(byName.MLKV!.kvSource).toEqual(kvSourceMlkv(96, 24));
     const gib = (s: (typeof byName)[string]) => (marginalBytesPerToken({ kvSource: s!.kvSource, nKvHeads: s!.nKvHeads, headDim: 128, kvDtype: 'f16' }) * 32768) / 2 ** 30;
     expect(gib(byName.MHA)).toBe(144);
@@ -52,10 +52,10 @@ describe('memory formulas', () => {
 
   it('counts only the global layer of YOCO per token, and has no YOCO for an odd layer count', () => {
     const llama3 = PUBLISHED_CONFIGS.find((c) => c.name === 'Llama-3-8B')!;
-    const yoco = sharingLayouts(llama3).find((s) => s.sharing === 'YOCO')!;
+    const yoco = sharingSchemes(llama3).find((s) => s.name === 'YOCO')!;
     expect(marginalBytesPerToken({ kvSource: yoco.kvSource, nKvHeads: 8, headDim: 128, kvDtype: 'f16', slidingWindow: yoco.slidingWindow! })).toBe(2 * 8 * 128 * 2);
     const stories = PUBLISHED_CONFIGS.find((c) => c.name === 'stories260K')!;
-    expect(sharingLayouts(stories).map((s) => s.sharing)).not.toContain('YOCO');
+    expect(sharingSchemes(stories).map((s) => s.name)).not.toContain('YOCO');
     expect(fmtBytes(1.5 * 2 ** 30)).toBe('1.5 GiB');
     expect(fmtBytes(1000)).toBe('1000 B');
   });

@@ -1,7 +1,7 @@
 // Suite `cache`: the seeds' benchmark, greedy decode with vs without the KV cache, with the FLOP ratio.
 import { CpuBackend } from '@kvkit/tensor';
 import { LlamaModel } from '@kvkit/runtime';
-import { UsageError } from '../args.js';
+import { UsageError } from 'kvkit/commands';
 import { generationFlops } from '../flops.js';
 import { openModel, STORIES260K } from '../model-source.js';
 import { runGeneration } from '../run-generation.js';
@@ -22,6 +22,7 @@ export interface CacheRow {
 
 export const cacheSuite: Suite = {
   name: 'cache',
+  summary: 'greedy decode with and without the KV cache: measured speed-up beside the FLOP ratio',
   help: 'kvkit bench cache [--model <file|dir>] [--tokenizer <file>] [--lengths 128,256,480 (quick: 16,32,64)]',
   options: { model: { type: 'string' }, tokenizer: { type: 'string' }, lengths: { type: 'string' } },
   /**

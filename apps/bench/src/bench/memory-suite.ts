@@ -1,13 +1,27 @@
 // Suite `memory`: KV bytes per token and at long contexts for published configs, every sharing scheme and
 // KV dtype (policies.md §11, §13); the MLKV paper's OPT-175B row; and the live cache checked against the formula.
-import type { ByteLayout, KvDtype } from '@kvkit/cache';
-import { bytesPerToken, cacheBytes, headTokenBytesKV, kvSourceCla, kvSourceIdentity, kvSourceMlkv, kvSourceTrainingFree, sourceLayers, yocoConfig } from '@kvkit/cache';
+import type { ByteLayout, KvDtype, SharingScheme, SharingSchemeName } from '@kvkit/cache';
+import {
+  bytesPerToken,
+  cacheBytes,
+  headTokenBytesKV,
+  KIVI_DEFAULTS,
+  kvSourceIdentity,
+  kvSourceMlkv,
+  kvSourceTrainingFree,
+  marginalBytesPerToken,
+  planLayout,
+  SHARING_SCHEMES,
+  sharingSchemes,
+  sourceLayers,
+  YOCO_WINDOW,
+} from '@kvkit/cache';
 import type { LoadedModel } from '@kvkit/loaders';
 import { argmax, LlamaModel, Session } from '@kvkit/runtime';
 import type { SessionOptions } from '@kvkit/runtime';
 import { CpuBackend } from '@kvkit/tensor';
 import { openModel, STORIES260K } from '../model-source.js';
-import { TINYSTORIES, textWindows } from '../text-windows.js';
+import { fileWindows, TINYSTORIES } from '../text-windows.js';
 import type { Check, Table } from './report.js';
 import { benchEnv } from './report.js';
 import type { Suite } from './suite.js';
@@ -35,61 +49,11 @@ export const PUBLISHED_CONFIGS: readonly AttentionConfig[] = [
 ];
 
 export const MEMORY_DTYPES: readonly KvDtype[] = ['f32', 'f16', 'int8', 'kivi4', 'kivi2'];
-export const SHARINGS = ['MHA', 'GQA', 'MQA', 'MLKV', 'CLA', 'YOCO'] as const;
-export type Sharing = (typeof SHARINGS)[number];
-/** YOCO's self-decoder window (sliding-window attention), tokens. */
-export const YOCO_WINDOW = 1024;
-const KIVI = { group: 32, residual: 128 };
+export const SHARINGS = SHARING_SCHEMES;
+export type Sharing = SharingSchemeName;
 
-export interface SharingLayout {
-  readonly sharing: Sharing;
-  readonly label: string;
-  readonly nKvHeads: number;
-  readonly kvSource: number[];
-  readonly slidingWindow?: (number | null)[];
-}
-
-/**
- * The cache map of each scheme for a config: MHA (H KV heads), GQA (the published KV heads, or H/8
- * for an MHA model), MQA (1), MLKV (ceil(L/4) KV layers of one head, as the paper's OPT-175B row),
- * CLA (share factor 2 on the published heads), YOCO (L/2 windowed self-decoder layers + one global
- * layer, published heads; none for an odd L).
- */
-export function sharingLayouts(c: AttentionConfig): SharingLayout[] {
-  const L = c.nLayers;
-  const id = kvSourceIdentity(L);
-  const gqa = c.nKvHeads < c.nHeads ? c.nKvHeads : Math.max(1, c.nHeads / 8);
-  const m = Math.ceil(L / 4);
-  const out: SharingLayout[] = [
-    { sharing: 'MHA', label: `MHA (${c.nHeads} KV heads)`, nKvHeads: c.nHeads, kvSource: id },
-    { sharing: 'GQA', label: `GQA (${gqa} KV heads)`, nKvHeads: gqa, kvSource: id },
-    { sharing: 'MQA', label: 'MQA (1 KV head)', nKvHeads: 1, kvSource: id },
-    { sharing: 'MLKV', label: `MLKV (${m} KV layers, 1 head)`, nKvHeads: 1, kvSource: kvSourceMlkv(L, m) },
-    { sharing: 'CLA', label: `CLA-2 (${Math.ceil(L / 2)} KV layers, ${c.nKvHeads} heads)`, nKvHeads: c.nKvHeads, kvSource: kvSourceCla(L, 2) },
-  ];
-  if (L % 2 === 0) {
-    const y = yocoConfig(L, YOCO_WINDOW);
-    out.push({ sharing: 'YOCO', label: `YOCO (${L / 2} windows of ${YOCO_WINDOW} + 1 global, ${c.nKvHeads} heads)`, nKvHeads: c.nKvHeads, kvSource: y.kvSource, slidingWindow: y.slidingWindow });
-  }
-  return out;
-}
-
-function layoutOf(c: AttentionConfig, s: SharingLayout, kvDtype: KvDtype): ByteLayout {
-  return {
-    kvSource: s.kvSource,
-    nKvHeads: s.nKvHeads,
-    headDim: c.headDim,
-    kvDtype,
-    ...(kvDtype.startsWith('kivi') ? { kivi: KIVI } : {}),
-    ...(s.slidingWindow ? { slidingWindow: s.slidingWindow } : {}),
-  };
-}
-
-/** Long-run bytes per extra token: windowed layers stop growing, so only full layers count. */
-export function marginalBytesPerToken(layout: ByteLayout): number {
-  const sources = sourceLayers(layout.kvSource);
-  const full = sources.filter((l) => (layout.slidingWindow?.[l] ?? null) === null).length;
-  return (bytesPerToken(layout) * full) / sources.length;
+function layoutOf(c: AttentionConfig, s: SharingScheme, kvDtype: KvDtype): ByteLayout {
+  return planLayout(s, c.headDim, kvDtype);
 }
 
 export function fmtBytes(b: number): string {
@@ -159,13 +123,13 @@ export async function liveCheck(loaded: LoadedModel, prompt: readonly number[], 
   using backend = new CpuBackend();
   using model = LlamaModel.load(backend, { config, weights: loaded.weights });
   const kivi = kvDtype.startsWith('kivi');
-  using session = new Session(model, { kvDtype, ...(kivi ? { kivi: KIVI } : {}), ...(variant.policy ? { policy: variant.policy } : {}), maxTokens: total });
+  using session = new Session(model, { kvDtype, ...(kivi ? { kivi: KIVI_DEFAULTS } : {}), ...(variant.policy ? { policy: variant.policy } : {}), maxTokens: total });
   const layout: ByteLayout = {
     kvSource: config.kvSource,
     nKvHeads: config.nKvHeads,
     headDim: config.headDim,
     kvDtype,
-    ...(kivi ? { kivi: KIVI } : {}),
+    ...(kivi ? { kivi: KIVI_DEFAULTS } : {}),
     ...(variant.slidingWindow ? { slidingWindow: variant.slidingWindow } : {}),
   };
   const sources = sourceLayers(config.kvSource);
@@ -218,6 +182,7 @@ const GiB = 2 ** 30;
 
 export const memorySuite: Suite = {
   name: 'memory',
+  summary: 'KV bytes per token and at long contexts per sharing scheme and KV dtype; the live cache against the formula',
   help: `kvkit bench memory [--contexts 4096,32768,131072] [--kv-dtypes f32,f16,int8,kivi4,kivi2] [--tokens 300 (quick: 200)] [--model <stories260K>]`,
   options: { contexts: { type: 'string' }, 'kv-dtypes': { type: 'string' }, tokens: { type: 'string' }, model: { type: 'string' }, tokenizer: { type: 'string' } },
   async run(a, ctx) {
@@ -229,12 +194,12 @@ export const memorySuite: Suite = {
     // 1. The formula for every published config, sharing scheme and dtype.
     const rows: FormulaRow[] = [];
     for (const c of PUBLISHED_CONFIGS) {
-      for (const s of sharingLayouts(c)) {
+      for (const s of sharingSchemes(c)) {
         for (const kvDtype of dtypes) {
           const layout = layoutOf(c, s, kvDtype);
           rows.push({
             model: c.name,
-            sharing: s.sharing,
+            sharing: s.name,
             layout: s.label,
             kvLayers: sourceLayers(s.kvSource).length,
             nKvHeads: s.nKvHeads,
@@ -249,7 +214,7 @@ export const memorySuite: Suite = {
       title: `${c.name}: ${c.source}, head dim ${c.headDim}`,
       columns: ['sharing', 'KV layers', 'KV heads', 'KV dtype', 'bytes/token', ...contexts.map((n) => `@${n >= 1024 ? `${n / 1024}k` : n}`)],
       rows: rows.filter((r) => r.model === c.name).map((r) => [r.layout, r.kvLayers, r.nKvHeads, r.kvDtype, r.bytesPerToken, ...contexts.map((n) => fmtBytes(r.bytesAt[String(n)]!))]),
-      note: 'bytes/token: steady state (KIVI residual excluded; YOCO: the global layer only, windows are constant). Context columns: exact bytes of the whole cache (KIVI residual of 128 f16 tokens, G = 32; YOCO windows included), binary units.',
+      note: `bytes/token: steady state (KIVI residual excluded; YOCO: the global layer only, windows are constant). Context columns: exact bytes of the whole cache (KIVI residual of ${KIVI_DEFAULTS.residual} f16 tokens, G = ${KIVI_DEFAULTS.group}; YOCO windows included), binary units.`,
     }));
 
     // 2. The MLKV paper's OPT-175B row (fp16, 32768 tokens): MHA 144 GB, MQA 1.5 GB, MLKV with 24 KV layers of 1 head 0.375 GB.
@@ -271,7 +236,7 @@ export const memorySuite: Suite = {
 
     // 3. The live cache on stories260K: every dtype x every variant, checked after every append.
     const loaded = await openModel(str(a, 'model'), str(a, 'tokenizer'), STORIES260K);
-    const prompt = textWindows(loaded.tokenizer, TINYSTORIES, 20000, 1, Math.min(Math.max(2, Math.floor((total * 2) / 3)), total))[0]!;
+    const prompt = fileWindows(loaded.tokenizer, TINYSTORIES, 20000, 1, Math.min(Math.max(2, Math.floor((total * 2) / 3)), total))[0]!;
     const variants = liveVariants(loaded.config.nLayers);
     const live: LiveRow[] = [];
     const liveDtypes: KvDtype[] = ctx.quick ? ['f32', 'f16', 'int8', 'kivi4', 'kivi2'] : ['f32', 'f16', 'bf16', 'int8', 'kivi4', 'kivi2'];
@@ -343,7 +308,7 @@ export const memorySuite: Suite = {
       suite: 'memory',
       quick: ctx.quick,
       env: benchEnv(),
-      params: { contexts, kvDtypes: dtypes, liveTokens: total, yocoWindow: YOCO_WINDOW, kivi: KIVI },
+      params: { contexts, kvDtypes: dtypes, liveTokens: total, yocoWindow: YOCO_WINDOW, kivi: KIVI_DEFAULTS },
       durationMs: performance.now() - t0,
       checks,
       tables,
@@ -354,7 +319,7 @@ export const memorySuite: Suite = {
       data: { configs: PUBLISHED_CONFIGS, rows, mlkvPaper: paper, live },
       notes: [
         'Configs (published): ' + PUBLISHED_CONFIGS.map((c) => `${c.name}: ${c.source}, head dim ${c.headDim}`).join('; ') + '.',
-        `Sharing: MHA = every head; GQA = the published KV heads (H/8 for MHA models); MQA = 1 head; MLKV = ceil(L/4) KV layers of 1 head (the paper's OPT-175B setting); CLA-2 = every 2nd layer computes K/V; YOCO = L/2 sliding-window layers (window ${YOCO_WINDOW}) + one global K/V layer. KIVI: G = 32, residual 128.`,
+        `Sharing: MHA = every head; GQA = the published KV heads (H/8 for MHA models); MQA = 1 head; MLKV = ceil(L/4) KV layers of 1 head (the paper's OPT-175B setting); CLA-2 = every 2nd layer computes K/V; YOCO = L/2 sliding-window layers (window ${YOCO_WINDOW}) + one global K/V layer. KIVI: G = ${KIVI_DEFAULTS.group}, residual ${KIVI_DEFAULTS.residual}.`,
       ],
     };
   },

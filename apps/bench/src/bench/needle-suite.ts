@@ -9,14 +9,11 @@ import { loadModel } from '@kvkit/loaders/node';
 import type { Tokenizer } from '@kvkit/loaders';
 import { evaluateNll, LlamaModel, Session } from '@kvkit/runtime';
 import { createWasmCpuBackend } from '@kvkit/tensor';
-import { UsageError } from '../args.js';
-import { heldOutText } from '../heldout.js';
+import type { NeedleResult } from '@kvkit/eval';
+import { Haystack, heldOutText, runNeedle } from '@kvkit/eval';
+import { POLICY_KINDS, UsageError } from 'kvkit/commands';
 import { MODELS_DIR } from '../model-source.js';
-import { Haystack } from '../needle/haystack.js';
-import type { NeedleResult } from '../needle/run-needle.js';
-import { runNeedle } from '../needle/run-needle.js';
-import { POLICY_KINDS } from '../policy-args.js';
-import { TINYSTORIES, textWindows } from '../text-windows.js';
+import { fileWindows, TINYSTORIES } from '../text-windows.js';
 import { benchPolicy } from './quality-suite.js';
 import type { Check, Table } from './report.js';
 import { benchEnv } from './report.js';
@@ -30,6 +27,7 @@ const numItem = (s: string): number | undefined => (s !== '' && Number.isFinite(
 
 export const needleSuite: Suite = {
   name: 'needle',
+  summary: "the project's models: bytes, held-out perplexity and needle accuracy per sharing variant, policy and budget",
   help: `kvkit bench needle [--variants ${VARIANTS.join(',')}] [--model gqa] [--lengths 256,512,1024,2048] [--depths 0,0.25,0.5,0.75,1]
                [--trials 2] [--policies ${GRID_POLICIES.join(',')}] [--budgets 32,64,128,256] [--grid-length 2048] [--models <dir>]`,
   options: {
@@ -73,7 +71,7 @@ export const needleSuite: Suite = {
       const tok = loaded.tokenizer!;
       using model = LlamaModel.load(backend, loaded);
       progress.update(`${v} perplexity`);
-      const windows = textWindows(tok, TINYSTORIES, 80_000, q ? 1 : 8, q ? 256 : 512, true);
+      const windows = fileWindows(tok, TINYSTORIES, 80_000, q ? 1 : 8, q ? 256 : 512, true);
       const ppl = await evaluateNll(model, windows);
       progress.tick();
       progress.update(`${v} needle`);

@@ -49,6 +49,7 @@ export interface PeerRatio {
 
 export const peersSuite: Suite = {
   name: 'peers',
+  summary: "the same GGUF files through llama.cpp (node-llama-cpp) and kvkit's WASM backend",
   help: `kvkit bench peers [--shapes 15m,110m (or tiny)] [--weights f32,q8_0] [--contexts 256,1024 (quick: 128)] [--decode 64] [--threads 1,2]
                [--reps 3] [--agreement-tokens 256] [--stories <stories260K.gguf>] [--kvkit-backend wasm|wasm-int16|cpu]
                (cpu: the scalar reference on one thread against every llama.cpp thread count; wasm: equal threads)`,

@@ -3,25 +3,24 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { CachePolicyOptions, KvDtype, PolicyInput, PolicyKind } from '@kvkit/cache';
+import { KIVI_DEFAULTS } from '@kvkit/cache';
 import { evaluateNll, LlamaModel } from '@kvkit/runtime';
 import type { SessionOptions } from '@kvkit/runtime';
 import { CpuBackend, KvkitError } from '@kvkit/tensor';
-import { UsageError } from '../args.js';
+import { compareLogProbs, logSoftmax } from '@kvkit/eval';
+import { POLICY_KINDS, UsageError } from 'kvkit/commands';
 import { openModel, STORIES260K } from '../model-source.js';
-import { POLICY_KINDS } from '../policy-args.js';
 import { runGeneration } from '../run-generation.js';
-import { TINYSTORIES, textWindows, WIKITEXT } from '../text-windows.js';
+import { fileWindows, TINYSTORIES, WIKITEXT } from '../text-windows.js';
 import type { Check, Table } from './report.js';
 import { benchEnv } from './report.js';
 import type { Suite } from './suite.js';
 import { intItem, listArg, oneOfItem, str } from './suite.js';
 import { barChart, lineChart } from './svg.js';
-import { compareLogProbs, logSoftmax } from '../logit-compare.js';
 
 const DATASETS = { tinystories: TINYSTORIES, wikitext: WIKITEXT } as const;
 type Dataset = keyof typeof DATASETS;
 const ALL_DTYPES: readonly KvDtype[] = ['f32', 'f16', 'bf16', 'int8', 'kivi4', 'kivi2'];
-const KIVI = { group: 32, residual: 128 };
 
 export interface QualityRow {
   readonly dataset: Dataset;
@@ -46,6 +45,7 @@ export function benchPolicy(kind: PolicyKind, budget: number | null): CachePolic
 
 export const qualitySuite: Suite = {
   name: 'quality',
+  summary: 'PPL, ΔPPL, KL and top-1 agreement against the full f32 cache per policy, budget and KV dtype',
   help: `kvkit bench quality [--policies ${POLICY_KINDS.join(',')}] [--budgets 32,64,128,256] [--kv-dtypes f32,f16,int8,kivi4,kivi2]
                [--datasets tinystories,wikitext] [--windows 3] [--window-len 512] [--prefill len/2] [--gen-tokens 256] [--model <m>]`,
   options: {
@@ -74,7 +74,7 @@ export const qualitySuite: Suite = {
     const prefill = listArg(a.prefill, 'prefill', [Math.floor(len / 2)], intItem(1))[0]!;
     if (len > loaded.config.contextLength) throw new UsageError(`--window-len ${len} exceeds the context of ${loaded.config.contextLength}`);
     if (prefill >= len - 1) throw new UsageError(`--prefill ${prefill} leaves no decode step in windows of ${len}`);
-    const windows = Object.fromEntries(datasets.map((d) => [d, textWindows(loaded.tokenizer, DATASETS[d], 200_000, nWindows, len)])) as Record<Dataset, number[][]>;
+    const windows = Object.fromEntries(datasets.map((d) => [d, fileWindows(loaded.tokenizer, DATASETS[d], 200_000, nWindows, len)])) as Record<Dataset, number[][]>;
 
     using backend = new CpuBackend();
     using model = LlamaModel.load(backend, loaded);
@@ -116,7 +116,7 @@ export const qualitySuite: Suite = {
     for (const d of datasets) {
       for (const c of configs) {
         progress.update(`${d} ${c.policy}${c.budget === null ? '' : `@${c.budget}`} ${c.kvDtype}`);
-        const session: SessionOptions = { policy: benchPolicy(c.policy, c.budget), kvDtype: c.kvDtype, ...(c.kvDtype.startsWith('kivi') ? { kivi: KIVI } : {}) };
+        const session: SessionOptions = { policy: benchPolicy(c.policy, c.budget), kvDtype: c.kvDtype, ...(c.kvDtype.startsWith('kivi') ? { kivi: KIVI_DEFAULTS } : {}) };
         let nll = 0;
         let kl = 0;
         let agree = 0;
@@ -151,7 +151,7 @@ export const qualitySuite: Suite = {
     const gen: { kvDtype: KvDtype; baseline: number[]; full: number[]; same: boolean }[] = [];
     for (const kvDtype of dtypes) {
       progress.update(`generation ${kvDtype}`);
-      const storage = { kvDtype, ...(kvDtype.startsWith('kivi') ? { kivi: KIVI } : {}) };
+      const storage = { kvDtype, ...(kvDtype.startsWith('kivi') ? { kivi: KIVI_DEFAULTS } : {}) };
       const opts = { maxTokens: genTokens, stopTokens: [] as number[] };
       const base = await runGeneration(model, prompt, { ...opts, session: storage });
       const full = await runGeneration(model, prompt, { ...opts, session: { ...storage, policy: benchPolicy('full', null) } });
@@ -253,7 +253,7 @@ export const qualitySuite: Suite = {
       suite: 'quality',
       quick: q,
       env: benchEnv(),
-      params: { model: str(a, 'model') ?? 'stories260K (default)', policies, budgets, kvDtypes: dtypes, datasets, windows: nWindows, windowLen: len, prefill, genTokens, kivi: KIVI },
+      params: { model: str(a, 'model') ?? 'stories260K (default)', policies, budgets, kvDtypes: dtypes, datasets, windows: nWindows, windowLen: len, prefill, genTokens, kivi: KIVI_DEFAULTS },
       durationMs: performance.now() - t0,
       checks,
       tables,

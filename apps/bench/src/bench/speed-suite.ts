@@ -3,9 +3,9 @@
 import type { PolicyKind } from '@kvkit/cache';
 import { loadModel } from '@kvkit/loaders/node';
 import { LlamaModel } from '@kvkit/runtime';
-import { oneOf } from '../args.js';
-import { openBackend, webgpuAdapterName } from '../backend-choice.js';
-import { POLICY_KINDS } from '../policy-args.js';
+import { POLICY_KINDS } from 'kvkit/commands';
+import type { BenchBackend } from '../backend-choice.js';
+import { BENCH_BACKENDS, openBenchBackend } from '../backend-choice.js';
 import { ensureRandomModels, SHAPES, WEIGHT_TYPES } from './models.js';
 import type { WeightType } from './models.js';
 import { benchPolicy } from './quality-suite.js';
@@ -38,6 +38,7 @@ export interface SpeedRow {
 
 export const speedSuite: Suite = {
   name: 'speed',
+  summary: 'prefill and decode tok/s and time to first token per context and policy',
   help: `kvkit bench speed [--shapes 15m,110m (or tiny)] [--weights f32,q8_0] [--contexts 256,512,1024,2048,4096 (quick: 256,512)]
                [--policies full-cache,${POLICY_KINDS.join(',')}] [--budget 256] [--decode 32] [--reps 1] [--backend wasm|cpu|webgpu] [--threads 1]`,
   options: { shapes: { type: 'string' }, weights: { type: 'string' }, contexts: { type: 'string' }, policies: { type: 'string' }, budget: { type: 'string' }, decode: { type: 'string' }, reps: { type: 'string' }, backend: { type: 'string' }, threads: { type: 'string' } },
@@ -53,7 +54,7 @@ export const speedSuite: Suite = {
     const reps = listArg(a.reps, 'reps', [1], intItem(1))[0]!;
     // The WASM SIMD backend by default (the fast CPU path); `cpu` is the scalar TypeScript reference;
     // `webgpu` is Dawn in Node (with no GPU, a software adapter: correctness, not speed).
-    const backendName = oneOf(typeof a.backend === 'string' ? a.backend : undefined, 'backend', ['wasm', 'cpu', 'webgpu'] as const, 'wasm');
+    const backendName = listArg<BenchBackend>(a.backend, 'backend', ['wasm'], oneOfItem(BENCH_BACKENDS))[0]!;
     const threads = listArg(a.threads, 'threads', [1], intItem(1))[0]!;
     let engine = backendName === 'wasm' ? `kvkit WASM (${threads} thread${threads > 1 ? 's' : ''})` : backendName === 'cpu' ? 'kvkit scalar CPU (1 thread)' : 'kvkit WebGPU';
 
@@ -68,8 +69,9 @@ export const speedSuite: Suite = {
       const files = ensureRandomModels(ctx.modelsDir, shape, weights);
       for (const file of files) {
         const loaded = await loadModel(file.path);
-        using backend = await openBackend(backendName, threads);
-        if (backendName === 'webgpu') engine = `kvkit WebGPU (${webgpuAdapterName(backend)})`;
+        const opened = await openBenchBackend(backendName, threads);
+        using backend = opened.backend;
+        if (backendName === 'webgpu') engine = `kvkit WebGPU (${opened.adapter ?? 'unknown adapter'})`;
         using model = LlamaModel.load(backend, loaded);
         if (!sizes.some((z) => z.shape === s)) sizes.push({ shape: s, params: model.parameterCount, nominal: shape.nominalParams });
         // JIT warm-up on the decode and prefill paths.

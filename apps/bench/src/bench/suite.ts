@@ -1,8 +1,7 @@
 // The contract between `kvkit bench` and its suites, and the argument helpers they share.
 import { join } from 'node:path';
-import type { Options } from '../args.js';
-import { UsageError } from '../args.js';
-import { Progress } from './progress.js';
+import type { FlagSpec, FlagSpecs } from 'kvkit/commands';
+import { Progress, UsageError, userPath, writableDir } from 'kvkit/commands';
 import type { SuiteReport } from './report.js';
 
 export interface SuiteContext {
@@ -17,32 +16,37 @@ export interface SuiteContext {
 
 export type SuiteArgs = Record<string, string | boolean | undefined>;
 
+export type SuiteOptions = Readonly<Record<string, { readonly type: 'string' | 'boolean' } & Partial<FlagSpec>>>;
+
 export interface Suite {
   readonly name: string;
-  /** One line (plus continuation lines) of `kvkit bench <name>` usage, common flags excluded. */
+  /** What it measures, one line (`kvkit --help`). */
+  readonly summary: string;
+  /** One line (plus continuation lines) of `kvkit bench <name>` usage with every default, common flags excluded. */
   readonly help: string;
-  readonly options: Options;
+  /** Suite flags; their defaults are in `help`. */
+  readonly options: SuiteOptions;
   run(args: SuiteArgs, ctx: SuiteContext): Promise<SuiteReport>;
 }
 
 /** Flags every suite accepts. */
 export const commonOptions = {
-  quick: { type: 'boolean', default: false },
-  json: { type: 'boolean', default: false },
-  out: { type: 'string' },
-  'models-dir': { type: 'string' },
-  quiet: { type: 'boolean', default: false },
-} as const satisfies Options;
+  quick: { type: 'boolean', help: 'small sizes: the CI smoke run', group: 'Run' },
+  out: { type: 'string', value: '<dir>', help: 'reports go to <dir>/<suite>/', default: 'bench-results', group: 'Run' },
+  'models-dir': { type: 'string', value: '<dir>', help: 'where generated GGUF models are cached', default: '<out>/models', group: 'Run' },
+  quiet: { type: 'boolean', help: 'no progress lines on stderr', group: 'Output' },
+  format: { type: 'string', value: 'text|json', help: 'tables for people, or the report as JSON on stdout', default: 'text', group: 'Output' },
+  json: { type: 'boolean', help: '', aliasOf: { flag: 'format', value: 'json' }, group: 'Output' },
+} as const satisfies FlagSpecs;
 
-export const commonHelp = '[--quick] [--json] [--out bench-results] [--models-dir <out>/models] [--quiet]';
-
+/** The run's context; `--out` is made and checked writable here, before any suite starts. */
 export function suiteContext(a: SuiteArgs, quickDefault = false): SuiteContext {
-  const out = typeof a.out === 'string' ? a.out : 'bench-results';
+  const out = writableDir(typeof a.out === 'string' ? a.out : 'bench-results', 'out');
   const quiet = a.quiet === true;
   return {
     quick: a.quick === true || quickDefault,
     out,
-    modelsDir: typeof a['models-dir'] === 'string' ? a['models-dir'] : join(out, 'models'),
+    modelsDir: typeof a['models-dir'] === 'string' ? userPath(a['models-dir']) : join(out, 'models'),
     quiet,
     progress: (label, total) => new Progress(label, total, { quiet }),
   };

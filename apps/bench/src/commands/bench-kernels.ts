@@ -1,21 +1,26 @@
 import { benchKernels } from '@kvkit/webgpu';
-import { intArg, parse } from '../args.js';
-import { openBackend } from '../backend-choice.js';
+import type { Command, Flags } from 'kvkit/commands';
+import { backendFlags, backendRequest, formatFlags, formatOf, int, jsonAliasFlag, openCliBackend, writeJson } from 'kvkit/commands';
 
-export const benchKernelsHelp = `kvkit bench kernels [--backend cpu|wasm|webgpu] [--threads n] [--n 2048 --k 2048 --m 64] [--iterations 10] [--json]`;
+const flags = {
+  n: { type: 'string', value: '<n>', help: 'output rows', default: '2048' },
+  k: { type: 'string', value: '<k>', help: 'inner dimension (>= 32)', default: '2048' },
+  m: { type: 'string', value: '<m>', help: 'tokens of the prefill GEMM', default: '64' },
+  iterations: { type: 'string', value: '<n>', help: 'timed calls per kernel', default: '10' },
+  ...backendFlags,
+  ...formatFlags,
+  ...jsonAliasFlag,
+} as const;
 
 /** GFLOP/s and GB/s per kernel against the bytes every call must move (the bandwidth floor). */
-export async function benchKernelsCommand(argv: string[]): Promise<void> {
-  const a = parse(argv, { backend: { type: 'string' }, threads: { type: 'string' }, n: { type: 'string' }, k: { type: 'string' }, m: { type: 'string' }, iterations: { type: 'string' }, json: { type: 'boolean', default: false } });
-  using backend = await openBackend(a.backend, intArg(a.threads, 'threads', 1, 1));
-  const results = await benchKernels(backend, {
-    n: intArg(a.n, 'n', 2048, 1),
-    k: intArg(a.k, 'k', 2048, 32),
-    m: intArg(a.m, 'm', 64, 1),
-    iterations: intArg(a.iterations, 'iterations', 10, 1),
-  });
-  if (a.json) {
-    process.stdout.write(JSON.stringify({ backend: backend.name, results }) + '\n');
+async function run(f: Flags): Promise<void> {
+  const format = formatOf(f);
+  const shape = { n: int(f, 'n', 1) ?? 2048, k: int(f, 'k', 32) ?? 2048, m: int(f, 'm', 1) ?? 64, iterations: int(f, 'iterations', 1) ?? 10 };
+  const { backend, info } = await openCliBackend(backendRequest(f));
+  using _backend = backend;
+  const results = await benchKernels(backend, shape);
+  if (format === 'json') {
+    writeJson({ backend: info, results });
     return;
   }
   const lines = [
@@ -23,5 +28,12 @@ export async function benchKernelsCommand(argv: string[]): Promise<void> {
     `| --- | --- | --- | ---: | ---: | ---: | ---: |`,
     ...results.map((r) => `| ${r.kernel} | ${r.dtype} | ${r.shape} | ${r.msPerCall.toFixed(3)} | ${r.gflops.toFixed(2)} | ${r.gbps.toFixed(2)} | ${r.bytesFloor} |`),
   ];
-  process.stdout.write(`backend: ${backend.name}\n${lines.join('\n')}\n`);
+  process.stdout.write(`backend: ${backend.name}, ${info.threads} thread(s)\n${lines.join('\n')}\n`);
 }
+
+export const benchKernelsCommand: Command = {
+  name: 'bench kernels',
+  summary: "GFLOP/s and GB/s of the backend's kernels against the bandwidth floor",
+  flags,
+  run,
+};

@@ -1,6 +1,7 @@
-import { mkdirSync, writeFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
-import { parse, UsageError } from '../args.js';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Command, Flags, FlagSpecs } from 'kvkit/commands';
+import { UsageError } from 'kvkit/commands';
 import { cacheSuite } from '../bench/cache-suite.js';
 import { memorySuite } from '../bench/memory-suite.js';
 import { needleSuite } from '../bench/needle-suite.js';
@@ -10,13 +11,11 @@ import type { Check, SuiteReport } from '../bench/report.js';
 import { BenchCheckFailedError, benchEnv, checksMarkdown, markdownTable, reportJson, reportMarkdown, reportText, writeReport } from '../bench/report.js';
 import { speedSuite } from '../bench/speed-suite.js';
 import type { Suite, SuiteArgs } from '../bench/suite.js';
-import { commonHelp, commonOptions, listArg, oneOfItem, suiteContext } from '../bench/suite.js';
+import { commonOptions, listArg, oneOfItem, suiteContext } from '../bench/suite.js';
 
 export const SUITES: readonly Suite[] = [cacheSuite, memorySuite, qualitySuite, needleSuite, speedSuite, peersSuite];
 const NAMES = SUITES.map((s) => s.name);
 
-export const benchHelp = `kvkit bench --quick | --all [--suites ${NAMES.join(',')}] ${commonHelp}
-${SUITES.map((s) => `${s.help}\n               ${commonHelp}`).join('\n')}`;
 
 function failed(checks: readonly Check[]): Check[] {
   return checks.filter((c) => !c.ok && !c.skipped);
@@ -27,15 +26,36 @@ function throwIfFailed(reports: readonly SuiteReport[]): void {
   if (bad.length) throw new BenchCheckFailedError(`${bad.length} invariant(s) failed:\n  ${bad.join('\n  ')}`);
 }
 
+function wantsJson(a: Flags): boolean {
+  if (a.format !== undefined && a.format !== 'text' && a.format !== 'json') throw new UsageError(`--format must be one of text, json, got '${String(a.format)}'`);
+  return a.format === 'json';
+}
+
+/** A suite's own flags as help lists them, each default taken from the suite's usage line (`[--name default]`). */
+function suiteFlags(suite: Suite): FlagSpecs {
+  return Object.fromEntries(
+    Object.entries(suite.options).map(([name, o]) => {
+      const shown = new RegExp(`\\[--${name} ([^\\]]+)\\]`).exec(suite.help)?.[1];
+      return [name, { value: o.type === 'string' ? '<value>' : undefined, help: '', group: `bench ${suite.name}`, ...(shown ? { default: shown } : {}), ...o }];
+    }),
+  );
+}
+
 /** `kvkit bench <suite> [...]`: one suite; its report into `<out>/<suite>/`. */
-export function suiteCommand(suite: Suite): (argv: string[]) => Promise<void> {
-  return async (argv) => {
-    const a = parse(argv, { ...commonOptions, ...suite.options }) as SuiteArgs;
-    const ctx = suiteContext(a);
-    const report = await suite.run(a, ctx);
-    const dir = writeReport(ctx.out, report);
-    process.stdout.write(a.json ? JSON.stringify(reportJson(report)) + '\n' : reportText(report, dir));
-    throwIfFailed([report]);
+export function suiteCommand(suite: Suite): Command {
+  return {
+    name: `bench ${suite.name}`,
+    summary: suite.summary,
+    flags: { ...commonOptions, ...suiteFlags(suite) },
+    details: `Defaults of the suite's flags:\n  ${suite.help}`,
+    async run(a) {
+      const asJson = wantsJson(a);
+      const ctx = suiteContext(a as SuiteArgs);
+      const report = await suite.run(a as SuiteArgs, ctx);
+      const dir = writeReport(ctx.out, report);
+      process.stdout.write(asJson ? JSON.stringify(reportJson(report)) + '\n' : reportText(report, dir));
+      throwIfFailed([report]);
+    },
   };
 }
 
@@ -46,9 +66,10 @@ function crashed(suite: string, quick: boolean, e: unknown, t0: number): SuiteRe
 }
 
 /** `kvkit bench --quick` (CI smoke run: every suite small, invariants enforced) or `--all` (every suite in full). */
-export async function benchCommand(argv: string[]): Promise<void> {
-  const a = parse(argv, { ...commonOptions, all: { type: 'boolean', default: false }, suites: { type: 'string' } }) as SuiteArgs;
-  if (!a.quick && !a.all) throw new UsageError(`name a suite (${NAMES.join(', ')}) or give --quick or --all\n\n${benchHelp}`);
+async function runBench(flags: Flags): Promise<void> {
+  const a = flags as SuiteArgs;
+  const asJson = wantsJson(flags);
+  if (!a.quick && !a.all) throw new UsageError(`name a suite (kvkit bench ${NAMES.join('|')}) or give --quick or --all; see 'kvkit bench --help'`);
   if (a.quick && a.all) throw new UsageError('give one of --quick and --all');
   const names = listArg(a.suites, 'suites', NAMES, oneOfItem(NAMES));
   const ctx = suiteContext(a);
@@ -65,7 +86,7 @@ export async function benchCommand(argv: string[]): Promise<void> {
     }
     reports.push(report);
     const dir = writeReport(ctx.out, report);
-    if (!a.json) process.stdout.write(reportText(report, dir) + '\n');
+    if (!asJson) process.stdout.write(reportText(report, dir) + '\n');
   }
   const totalMs = performance.now() - t0;
   const summary = {
@@ -92,15 +113,26 @@ export async function benchCommand(argv: string[]): Promise<void> {
         .replace(/\]\(([^)]+\.svg)\)/g, `](${r.suite}/$1)`),
     ),
   ].join('\n');
-  const outDir = resolve(ctx.out);
-  mkdirSync(outDir, { recursive: true });
+  const outDir = ctx.out;
   writeFileSync(join(outDir, 'report.md'), md);
   const json = { ok, quick: ctx.quick, durationMs: totalMs, env: benchEnv(), suites: reports.map(reportJson) };
   writeFileSync(join(outDir, 'bench.json'), JSON.stringify(json, null, 2) + '\n');
-  if (a.json) process.stdout.write(JSON.stringify(json) + '\n');
+  if (asJson) process.stdout.write(JSON.stringify(json) + '\n');
   else {
     process.stdout.write(`${markdownTable(summary)}\n\ninvariants:\n${reports.map((r) => checksMarkdown(r.checks)).join('\n')}\n\n`);
     process.stdout.write(`${(totalMs / 1000).toFixed(1)} s; report: ${join(outDir, 'report.md')}\n`);
   }
   throwIfFailed(reports);
 }
+
+export const benchCommand: Command = {
+  name: 'bench',
+  summary: 'every bench suite: --quick (the CI smoke run, exits 1 if an invariant breaks) or --all; reports and plots into --out',
+  flags: {
+    ...commonOptions,
+    all: { type: 'boolean', help: 'every suite in full (long)', group: 'Run' },
+    suites: { type: 'string', value: `<${NAMES.join(',')}>`, help: 'only these suites', default: 'all of them', group: 'Run' },
+  },
+  details: `One suite: kvkit bench <suite> (${NAMES.join(', ')}); 'kvkit bench <suite> --help' for its flags.`,
+  run: runBench,
+};
