@@ -1,7 +1,7 @@
 // Node-only: where a shipped model's folder is on disk, for loaders and tools that take a directory.
 import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { shippedModel } from './shipped-model.js';
+import { shippedModel } from './find-model.js';
 
 export * from './index.js';
 

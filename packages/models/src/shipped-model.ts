@@ -1,16 +1,26 @@
-import { UnknownModelError } from './errors.js';
-import type { ShippedModel, ShippedModelName } from './shipped-models.js';
-import { SHIPPED_MODELS } from './shipped-models.js';
+// The shape of a shipped model. Each model's record lives in its own module (src/models/<name>.ts), so a
+// page that imports only `defaultModel` bundles only that model's files: every URL there is a literal
+// `new URL('../../<name>/<file>', import.meta.url)`, which Vite, Rollup and webpack 5 emit as an asset.
 
-/** True when `name` names a shipped model. */
-export function isShippedModelName(name: string): name is ShippedModelName {
-  return Object.hasOwn(SHIPPED_MODELS, name);
-}
+/** The name of a shipped model. */
+export type ShippedModelName = 'mha' | 'gqa' | 'mqa' | 'mlkv4' | 'mlkv2' | 'cla2' | 'yoco';
 
-/** The shipped model called `name` (e.g. a `--model` argument); UnknownModelError for any other name. */
-export function shippedModel(name: string): ShippedModel<ShippedModelName> {
-  if (!isShippedModelName(name)) {
-    throw new UnknownModelError(`no shipped model named ${JSON.stringify(name)}; use one of ${Object.keys(SHIPPED_MODELS).join(', ')}`);
-  }
-  return SHIPPED_MODELS[name];
+/** The files of one shipped model, by name: an HF-layout folder. */
+export type ShippedModelFiles = {
+  readonly 'config.json': URL;
+  readonly 'model.safetensors': URL;
+  readonly 'tokenizer.json': URL;
+};
+
+/**
+ * One shipped model. `{ files }` is the named-file set that `loadModelFrom` in `@kvkit/loaders` reads,
+ * so the record itself can be passed to it.
+ */
+export interface ShippedModel<Name extends ShippedModelName = ShippedModelName> {
+  readonly name: Name;
+  /** What the model is, in one line. */
+  readonly description: string;
+  /** Which layers and heads share K/V. */
+  readonly kvSharing: string;
+  readonly files: ShippedModelFiles;
 }

@@ -79,9 +79,15 @@ describe('@kvkit/models', () => {
     expect([...readmeTable().keys()]).toEqual(VARIANTS);
   });
 
-  it('package.json ships every variant folder and the built entries', () => {
-    const pkg = JSON.parse(readFileSync(`${PACKAGE}package.json`, 'utf8')) as { files: string[] };
+  it('package.json ships every variant folder, and exports each model alone as @kvkit/models/<name>', async () => {
+    const pkg = JSON.parse(readFileSync(`${PACKAGE}package.json`, 'utf8')) as { files: string[]; exports: Record<string, { import?: string }> };
     expect(pkg.files).toEqual(expect.arrayContaining(['dist', ...VARIANTS]));
+    for (const name of VARIANTS) {
+      expect(pkg.exports[`./${name}`]?.import).toBe(`./dist/models/${name}.js`);
+      const mod = (await import(`../src/models/${name}.ts`)) as Record<string, unknown>;
+      expect(Object.keys(mod)).toEqual([name]);
+      expect(mod[name]).toBe(SHIPPED_MODELS[name as keyof typeof SHIPPED_MODELS]);
+    }
   });
 
   it('shippedModel and modelDir find a model by name; any other name is UnknownModelError', () => {
