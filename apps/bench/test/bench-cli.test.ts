@@ -3,10 +3,11 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { sharedFixture } from '@kvkit/fixtures';
 import { afterAll, describe, expect, it } from 'vitest';
 
 const CLI = fileURLToPath(new URL('../dist/cli.js', import.meta.url));
-const STORIES260K = fileURLToPath(new URL('../../../../shared/models/stories260K/stories260K.gguf', import.meta.url));
+const STORIES260K = sharedFixture('models/stories260K/stories260K.gguf');
 const out = mkdtempSync(join(tmpdir(), 'kvkit-bench-'));
 afterAll(() => rmSync(out, { recursive: true, force: true }));
 

@@ -1,12 +1,12 @@
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { sharedFixture } from '@kvkit/fixtures';
 import { SHIPPED_TEXT } from '@kvkit/eval';
 import { describe, expect, it } from 'vitest';
 import { GGUF, json, kvkit } from './run-kvkit.js';
 
-const TINYSTORIES = fileURLToPath(new URL('../../../../shared/data/tinystories-valid-prefix/tinystories_val.txt', import.meta.url));
+const TINYSTORIES = sharedFixture('data/tinystories-valid-prefix/tinystories_val.txt');
 
 describe('kvkit eval ppl', () => {
   it('states the data and split it scored: by default the shipped held-out text', () => {

@@ -1,9 +1,10 @@
 // Runs the built bin as a user would: a separate process, exit code and both streams.
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { sharedFixtureDir } from '@kvkit/fixtures';
 
 export const BIN = fileURLToPath(new URL('../dist/bin.js', import.meta.url));
-export const STORIES = fileURLToPath(new URL('../../../../shared/models/stories260K/', import.meta.url));
+export const STORIES = sharedFixtureDir('models/stories260K');
 export const GGUF = `${STORIES}stories260K.gguf`;
 
 export interface Run {
