@@ -10,7 +10,10 @@ const CONSUMER = `import * as tensor from '@kvkit/tensor';
 import * as loaders from '@kvkit/loaders';
 import * as cache from '@kvkit/cache';
 import * as runtime from '@kvkit/runtime';
+import * as models from '@kvkit/models';
+import * as evaluation from '@kvkit/eval';
 import { loadLanguageModel } from '@kvkit/runtime';
+import { defaultModel } from '@kvkit/models';
 
 export async function hello(source: Parameters<typeof loadLanguageModel>[0]): Promise<string> {
   const model = await loadLanguageModel(source);
@@ -21,7 +24,8 @@ export async function hello(source: Parameters<typeof loadLanguageModel>[0]): Pr
   return text;
 }
 
-export const modules = [tensor, loaders, cache, runtime] as const;
+export const shipped: Promise<string> = hello(defaultModel);
+export const modules = [tensor, loaders, cache, runtime, models, evaluation] as const;
 `;
 
 /** Consumer configurations: TypeScript's defaults for NodeNext (target esnext), and an explicit ES2022 target. */

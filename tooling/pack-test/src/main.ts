@@ -19,7 +19,7 @@ import { formatBytes, packPackage } from './pack.js';
 import type { Tarball } from './pack.js';
 import { checkInstalledFromTarballs, installProject } from './project.js';
 import { codeLines, firstCodeBlock, forBrowser, withLocalModel } from './readme-block.js';
-import { expect, Report } from './report.js';
+import { allOf, expect, Report } from './report.js';
 import { installedVersion, publicPackages, REQUIRED_PACKAGES } from './workspace.js';
 
 const REPO = fileURLToPath(new URL('../../../', import.meta.url));
@@ -56,11 +56,9 @@ async function main(): Promise<number> {
     // publint and attw read only the tarballs, so they run while npm installs.
     const hygiene = (async () => {
       for (const t of tarballs) {
-        await report.check(`metadata, publint --strict, attw esm-only: ${t.pkg.name}`, async () => [
-          ...checkMetadata(REPO, t.pkg),
-          ...(await runPublint(REPO, t)),
-          ...(await runAttw(REPO, t)),
-        ]);
+        await report.check(`metadata, publint --strict, attw esm-only: ${t.pkg.name}`, () =>
+          allOf([async () => checkMetadata(REPO, t.pkg), () => runPublint(REPO, t), () => runAttw(REPO, t)]),
+        );
       }
     })();
     const tools = { vite: installedVersion(HERE, 'vite'), typescript: installedVersion(REPO, 'typescript') };

@@ -16,6 +16,21 @@ export function expect(condition: unknown, message: string): asserts condition {
   if (!condition) throw new CheckFailure(message);
 }
 
+/** Runs every part even when one fails; their lines, or one failure that lists every part's reason. */
+export async function allOf(parts: readonly (() => Promise<readonly string[]>)[]): Promise<string[]> {
+  const lines: string[] = [];
+  const failures: string[] = [];
+  for (const part of parts) {
+    try {
+      lines.push(...(await part()));
+    } catch (e) {
+      failures.push(e instanceof CheckFailure ? e.message : e instanceof Error ? (e.stack ?? e.message) : String(e));
+    }
+  }
+  if (failures.length) throw new CheckFailure([...failures, ...lines.map((l) => `(passed) ${l}`)].join('\n'));
+  return lines;
+}
+
 export class Report {
   readonly results: CheckResult[] = [];
 
