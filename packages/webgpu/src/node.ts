@@ -5,7 +5,26 @@ import { NoAdapterError } from './errors.js';
 import type { WebGPUBackend } from './webgpu-backend.js';
 import { createWebGPUBackend } from './webgpu-backend.js';
 
+import { readdirSync } from 'node:fs';
+
 let cached: GPU | undefined;
+
+/**
+ * Whether this machine shows a GPU at all. Linux exposes every GPU as a device node
+ * (/dev/dri/renderD*, /dev/nvidia*); without one there is no hardware adapter to find, and starting
+ * Dawn only costs time and writes Vulkan diagnostics to stderr. Other systems: assumed present.
+ */
+export function gpuDevicePresent(): boolean {
+  if (process.platform !== 'linux') return true;
+  const has = (dir: string, prefix: string): boolean => {
+    try {
+      return readdirSync(dir).some((n) => n.startsWith(prefix));
+    } catch {
+      return false;
+    }
+  };
+  return has('/dev/dri', 'renderD') || has('/dev', 'nvidia');
+}
 
 /**
  * The GPU object of Dawn's Node bindings (`webgpu` on npm, an optional peer dependency). `flags` are

@@ -1,4 +1,4 @@
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import type { BackendInfo } from '@kvkit/runtime';
 import { openBackend } from '@kvkit/runtime';
 import type { Backend } from '@kvkit/tensor';
@@ -38,33 +38,12 @@ interface NodeWebGPU {
 }
 
 /**
- * Linux exposes every GPU as a device node (/dev/dri/renderD*, /dev/nvidia*): without one there is
- * no hardware adapter to find, and 'auto' skips starting Dawn (which takes time and writes its
- * Vulkan diagnostics to stderr).
- */
-function noGpuDevice(): boolean {
-  if (process.platform !== 'linux') return false;
-  const has = (dir: string, prefix: string) => {
-    try {
-      return readdirSync(dir).some((n) => n.startsWith(prefix));
-    } catch {
-      return false;
-    }
-  };
-  return !has('/dev/dri', 'renderD') && !has('/dev', 'nvidia');
-}
-
-/**
  * The backend a command runs on, and what was chosen (for `--verbose` and JSON). WebGPU in Node is
  * Dawn, through the optional peers @kvkit/webgpu and webgpu; without a GPU, Debian's chromium ships a
  * software Vulkan driver (SwiftShader) that Dawn can use.
  */
 export async function openCliBackend(req: BackendRequest): Promise<{ backend: Backend; info: BackendInfo }> {
   const threads = req.threads !== undefined ? { threads: req.threads } : {};
-  if (req.choice === 'auto' && noGpuDevice()) {
-    const { backend, info } = await openBackend('wasm', threads);
-    return { backend, info: { ...info, reason: 'no hardware GPU: no GPU device in /dev' } };
-  }
   if (req.choice !== 'webgpu') return openBackend(req.choice, threads);
   const mod = await importPeer<NodeWebGPU>('@kvkit/webgpu/node', '--backend webgpu', '@kvkit/webgpu webgpu');
   const swiftshader = '/usr/lib/chromium/vk_swiftshader_icd.json';

@@ -68,12 +68,13 @@ function isSoftware(a: GpuAdapterLike): boolean {
 /** The GPU entry point here: navigator.gpu in browsers, Dawn (`webgpu` on npm) through @kvkit/webgpu/node in Node. */
 async function findGpu(): Promise<{ gpu: { requestAdapter(): Promise<unknown> }; module: WebGPUModule } | string> {
   if (isNode) {
-    let mod: WebGPUModule & { nodeGpu(): Promise<{ requestAdapter(): Promise<unknown> }> };
+    let mod: WebGPUModule & { nodeGpu(): Promise<{ requestAdapter(): Promise<unknown> }>; gpuDevicePresent?(): boolean };
     try {
       mod = (await optionalImport('@kvkit/webgpu/node')) as typeof mod;
     } catch {
       return "@kvkit/webgpu is not installed (npm i @kvkit/webgpu webgpu)";
     }
+    if (mod.gpuDevicePresent?.() === false) return 'no GPU device on this machine (/dev/dri/renderD*, /dev/nvidia*)';
     try {
       return { gpu: await mod.nodeGpu(), module: mod };
     } catch (e) {
