@@ -168,3 +168,16 @@ export function cacheBytes(layout: ByteLayout, tokens: number): number {
   }
   return total * layout.nKvHeads;
 }
+
+/**
+ * The most bytes the cache holds on its way to `tokens` tokens: `cacheBytes` grows with every token
+ * except where KIVI quantises a full residual block of keys, which shrinks it. Each block's peak is
+ * just before its flush and the peaks grow block after block, so the running maximum is the larger
+ * of now and the last pre-flush count. Non-decreasing in `tokens`, as a byte budget search needs.
+ */
+export function peakCacheBytes(layout: ByteLayout, tokens: number): number {
+  const now = cacheBytes(layout, tokens);
+  if (layout.kvDtype !== 'kivi2' && layout.kvDtype !== 'kivi4') return now;
+  const { residual } = resolveKivi(layout.kivi);
+  return tokens >= residual ? Math.max(now, cacheBytes(layout, Math.floor(tokens / residual) * residual - 1)) : now;
+}

@@ -1,6 +1,7 @@
 import type { Backend, KvDtype, KvView, Tensor } from '@kvkit/tensor';
 import { InvalidArgumentError, kiviBits } from '@kvkit/tensor';
-import { bytesPerToken, cacheBytes } from './bytes.js';
+import type { ByteLayout } from './bytes.js';
+import { bytesPerToken, cacheBytes, peakCacheBytes } from './bytes.js';
 import { LayerKv } from './layouts/layer-kv.js';
 import { PagePool } from './layouts/page-pool.js';
 
@@ -113,7 +114,16 @@ export class KvCache implements Disposable {
 
   /** Exact bytes of the whole cache when every head of every source layer holds `tokens` tokens (policies.md §13). */
   bytesAt(tokens: number): number {
-    return cacheBytes({ kvSource: this.kvSource, nKvHeads: this.nKvHeads, headDim: this.headDim, kvDtype: this.kvDtype, ...(this.#kivi ? { kivi: this.#kivi } : {}) }, tokens);
+    return cacheBytes(this.#byteLayout(), tokens);
+  }
+
+  /** The most bytes the cache passes through on its way to `tokens` tokens per head (KIVI shrinks at each residual flush). */
+  peakBytesAt(tokens: number): number {
+    return peakCacheBytes(this.#byteLayout(), tokens);
+  }
+
+  #byteLayout(): ByteLayout {
+    return { kvSource: this.kvSource, nKvHeads: this.nKvHeads, headDim: this.headDim, kvDtype: this.kvDtype, ...(this.#kivi ? { kivi: this.#kivi } : {}) };
   }
 
   stats(): CacheStats {

@@ -101,8 +101,9 @@ export class PolicyRunner implements Disposable {
   }
 
   #resolve(n: number): number {
-    // A byte budget covers the whole cache: every source layer and head at `t` tokens, KIVI residual included.
-    return resolveBudget(this.#spec, { n, bytesForTokens: (t) => this.#cache.bytesAt(t), policy: this.policy }).tokens;
+    // A byte budget covers the whole cache: every source layer and head at `t` tokens, KIVI residual included,
+    // at its peak (just before a residual block is quantised), so the cache never passes the budget.
+    return resolveBudget(this.#spec, { n, bytesForTokens: (t) => this.#cache.peakBytesAt(t), policy: this.policy }).tokens;
   }
 
   /** The statistics to request from the attention of layer `layer` in this phase. */

@@ -2,7 +2,7 @@
 export { sharingSchemes, SHARING_SCHEMES, YOCO_WINDOW } from './sharing-schemes.js';
 export type { AttentionShape, SharingScheme, SharingSchemeName, SharingSchemeOptions } from './sharing-schemes.js';
 export { PLANNED_KV_DTYPES } from './kv-dtype-quality.js';
-export { marginalBytesPerToken, peakCacheBytes, planLayout } from './plan-layout.js';
+export { marginalBytesPerToken, planLayout } from './plan-layout.js';
 export type { CacheMap } from './plan-layout.js';
 export type { PlannerModel } from './planner-model.js';
 export { MIN_USEFUL_TOKENS, recommendCache } from './recommend-cache.js';

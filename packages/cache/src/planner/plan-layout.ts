@@ -1,6 +1,6 @@
 import type { KvDtype } from '@kvkit/tensor';
 import type { ByteLayout } from '../bytes.js';
-import { bytesPerToken, cacheBytes, KIVI_DEFAULTS, resolveKivi } from '../bytes.js';
+import { bytesPerToken, KIVI_DEFAULTS } from '../bytes.js';
 import { sourceLayers } from '../sharing/kv-source.js';
 
 /** A cache map: which layers own K/V, how many heads, and which layers hold a sliding window. */
@@ -27,17 +27,4 @@ export function marginalBytesPerToken(layout: ByteLayout): number {
   const sources = sourceLayers(layout.kvSource);
   const full = sources.filter((l) => (layout.slidingWindow?.[l] ?? null) === null).length;
   return (bytesPerToken(layout) * full) / sources.length;
-}
-
-/**
- * The most bytes the cache holds on its way to `tokens` tokens: `cacheBytes` grows with every token
- * except where KIVI quantises a full residual block of keys, which shrinks it. Each block's peak is
- * just before its flush and the peaks grow block after block, so the running maximum is the larger
- * of now and the last pre-flush count. Non-decreasing in `tokens`, as a byte budget search needs.
- */
-export function peakCacheBytes(layout: ByteLayout, tokens: number): number {
-  const now = cacheBytes(layout, tokens);
-  if (layout.kvDtype !== 'kivi2' && layout.kvDtype !== 'kivi4') return now;
-  const { residual } = resolveKivi(layout.kivi);
-  return tokens >= residual ? Math.max(now, cacheBytes(layout, Math.floor(tokens / residual) * residual - 1)) : now;
 }

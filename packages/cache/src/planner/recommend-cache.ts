@@ -4,7 +4,8 @@ import { largestFitting } from '../budget.js';
 import { minimumBudget } from '../policies/config.js';
 import type { CachePolicyOptions } from '../policy-runner.js';
 import type { KvDtype } from '@kvkit/tensor';
-import { peakCacheBytes, planLayout } from './plan-layout.js';
+import { peakCacheBytes } from '../bytes.js';
+import { planLayout } from './plan-layout.js';
 import type { PlannerModel } from './planner-model.js';
 
 /** Below this many tokens per layer a cache is not worth running: the planner says the budget is too small. */
