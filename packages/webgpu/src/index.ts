@@ -1,3 +1,4 @@
+/// <reference types="@webgpu/types" preserve="true" />
 // @kvkit/webgpu: the WebGPU backend of kvkit. Browser-safe: nothing here imports Node modules; in
 // Node, get a GPU object from `@kvkit/webgpu/node`.
 export { createWebGPUBackend, WebGPUBackend } from './webgpu-backend.js';

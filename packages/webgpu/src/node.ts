@@ -1,3 +1,4 @@
+/// <reference types="@webgpu/types" preserve="true" />
 // @kvkit/webgpu/node: WebGPU in Node through the `webgpu` package (Dawn). Kept out of the main entry
 // so browser bundles never see a Node import.
 import type { WebGPUBackendOptions } from './device.js';

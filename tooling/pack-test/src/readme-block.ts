@@ -13,20 +13,14 @@ export function codeLines(block: string): string[] {
   return block.split('\n').filter((l) => l.trim() !== '' && !/^\s*\/\//.test(l));
 }
 
-/** The block with the model argument `defaultModel` replaced by the path `file` (the import stays). */
+/** The block with the model given to `loadLanguageModel(...)` replaced by the path `file` (the imports stay). */
 export function withLocalModel(block: string, file: string): string {
   let replaced = 0;
-  const out = block
-    .split('\n')
-    .map((l) => {
-      if (/^\s*import\b/.test(l)) return l;
-      return l.replace(/\bdefaultModel\b/g, () => {
-        replaced++;
-        return JSON.stringify(file);
-      });
-    })
-    .join('\n');
-  if (replaced === 0) throw new Error('the block never uses `defaultModel` outside its imports, so there is no model argument to replace with a GGUF path');
+  const out = block.replace(/\bloadLanguageModel\(\s*([A-Za-z_$][\w$]*)/g, () => {
+    replaced++;
+    return `loadLanguageModel(${JSON.stringify(file)}`;
+  });
+  if (replaced === 0) throw new Error('the block never calls loadLanguageModel(<model>), so there is no model argument to replace with a GGUF path');
   return out;
 }
 
