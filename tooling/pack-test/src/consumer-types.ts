@@ -12,6 +12,8 @@ import * as cache from '@kvkit/cache';
 import * as runtime from '@kvkit/runtime';
 import * as models from '@kvkit/models';
 import * as evaluation from '@kvkit/eval';
+import * as webgpu from '@kvkit/webgpu';
+import * as webgpuNode from '@kvkit/webgpu/node';
 import { loadLanguageModel } from '@kvkit/runtime';
 import { defaultModel } from '@kvkit/models';
 
@@ -25,7 +27,8 @@ export async function hello(source: Parameters<typeof loadLanguageModel>[0]): Pr
 }
 
 export const shipped: Promise<string> = hello(defaultModel);
-export const modules = [tensor, loaders, cache, runtime, models, evaluation] as const;
+export const modules = [tensor, loaders, cache, runtime, models, evaluation, webgpu, webgpuNode] as const;
+export const onGpu = async () => loadLanguageModel(defaultModel, { backend: await webgpu.createWebGPUBackend({ gpu: await webgpuNode.nodeGpu() }) });
 `;
 
 /** Consumer configurations: TypeScript's defaults for NodeNext (target esnext), and an explicit ES2022 target. */
