@@ -9,8 +9,6 @@ import { UsageError } from 'kvkit/commands';
 export const MODELS_DIR = fileURLToPath(new URL('../../../packages/models/', import.meta.url));
 /** The project's own default model: the GQA variant (models/gqa). */
 export const DEFAULT_MODEL = `${MODELS_DIR}gqa`;
-/** The shared stories260K GGUF beside the repository, with llama2.c's reference greedy run. */
-export const STORIES260K = fileURLToPath(new URL('../../../../shared/models/stories260K/stories260K.gguf', import.meta.url));
 
 /** The model of `--model`, or `fallback` when none was given. */
 export async function openModel(model: string | undefined, tokenizer: string | undefined, fallback = DEFAULT_MODEL): Promise<LoadedModel & { tokenizer: Tokenizer }> {

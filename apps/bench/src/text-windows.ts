@@ -1,11 +1,8 @@
 import { readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { heldOutText, TextTooShortError, textWindows } from '@kvkit/eval';
 import type { Tokenizer } from '@kvkit/loaders';
 import { UsageError } from 'kvkit/commands';
 
-export const TINYSTORIES = fileURLToPath(new URL('../../../../shared/data/tinystories-valid-prefix/tinystories_val.txt', import.meta.url));
-export const WIKITEXT = fileURLToPath(new URL('../../../../shared/data/wikitext-2-raw-test/wiki.test.raw', import.meta.url));
 
 /**
  * `count` windows of BOS + (len - 1) tokens from the first `chars` characters of a text file, or of its

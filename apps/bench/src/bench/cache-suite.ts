@@ -3,7 +3,8 @@ import { CpuBackend } from '@kvkit/tensor';
 import { LlamaModel } from '@kvkit/runtime';
 import { UsageError } from 'kvkit/commands';
 import { generationFlops } from '../flops.js';
-import { openModel, STORIES260K } from '../model-source.js';
+import { stories260k } from '../fixtures.js';
+import { openModel } from '../model-source.js';
 import { runGeneration } from '../run-generation.js';
 import type { Check, Table } from './report.js';
 import { benchEnv } from './report.js';
@@ -32,7 +33,7 @@ export const cacheSuite: Suite = {
   async run(a, ctx) {
     const t0 = performance.now();
     const lengths = listArg(a.lengths, 'lengths', ctx.quick ? [16, 32, 64] : [128, 256, 480], intItem(2));
-    const loaded = await openModel(str(a, 'model'), str(a, 'tokenizer'), STORIES260K);
+    const loaded = await openModel(str(a, 'model'), str(a, 'tokenizer'), stories260k());
     if (lengths.some((n) => n >= loaded.config.contextLength)) throw new UsageError(`--lengths must be integers in [2, ${loaded.config.contextLength - 1}]`);
     using backend = new CpuBackend();
     using model = LlamaModel.load(backend, loaded);

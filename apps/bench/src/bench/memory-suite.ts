@@ -20,8 +20,9 @@ import type { LoadedModel } from '@kvkit/loaders';
 import { argmax, LlamaModel, Session } from '@kvkit/runtime';
 import type { SessionOptions } from '@kvkit/runtime';
 import { CpuBackend } from '@kvkit/tensor';
-import { openModel, STORIES260K } from '../model-source.js';
-import { fileWindows, TINYSTORIES } from '../text-windows.js';
+import { stories260k, tinyStories } from '../fixtures.js';
+import { openModel } from '../model-source.js';
+import { fileWindows } from '../text-windows.js';
 import type { Check, Table } from './report.js';
 import { benchEnv } from './report.js';
 import type { Suite } from './suite.js';
@@ -235,8 +236,8 @@ export const memorySuite: Suite = {
     });
 
     // 3. The live cache on stories260K: every dtype x every variant, checked after every append.
-    const loaded = await openModel(str(a, 'model'), str(a, 'tokenizer'), STORIES260K);
-    const prompt = fileWindows(loaded.tokenizer, TINYSTORIES, 20000, 1, Math.min(Math.max(2, Math.floor((total * 2) / 3)), total))[0]!;
+    const loaded = await openModel(str(a, 'model'), str(a, 'tokenizer'), stories260k());
+    const prompt = fileWindows(loaded.tokenizer, tinyStories(), 20000, 1, Math.min(Math.max(2, Math.floor((total * 2) / 3)), total))[0]!;
     const variants = liveVariants(loaded.config.nLayers);
     const live: LiveRow[] = [];
     const liveDtypes: KvDtype[] = ctx.quick ? ['f32', 'f16', 'int8', 'kivi4', 'kivi2'] : ['f32', 'f16', 'bf16', 'int8', 'kivi4', 'kivi2'];

@@ -13,7 +13,8 @@ import type { NeedleResult } from '@kvkit/eval';
 import { Haystack, heldOutText, runNeedle } from '@kvkit/eval';
 import { POLICY_KINDS, UsageError } from 'kvkit/commands';
 import { MODELS_DIR } from '../model-source.js';
-import { fileWindows, TINYSTORIES } from '../text-windows.js';
+import { tinyStories } from '../fixtures.js';
+import { fileWindows } from '../text-windows.js';
 import { benchPolicy } from './quality-suite.js';
 import type { Check, Table } from './report.js';
 import { benchEnv } from './report.js';
@@ -57,7 +58,7 @@ export const needleSuite: Suite = {
     for (const v of new Set([...variants, main])) {
       if (!existsSync(`${dir}/${v}/config.json`)) throw new UsageError(`no model ${dir}/${v}: train it with tooling/train/train.sh ${v}`);
     }
-    const text = readFileSync(TINYSTORIES, 'utf8');
+    const text = readFileSync(tinyStories(), 'utf8');
     using backend = await createWasmCpuBackend({ threads: 1 });
     const progress = ctx.progress('bench needle', variants.length * 2 + 2 + policies.length * budgets.length);
     const checks: Check[] = [];
@@ -71,7 +72,7 @@ export const needleSuite: Suite = {
       const tok = loaded.tokenizer!;
       using model = LlamaModel.load(backend, loaded);
       progress.update(`${v} perplexity`);
-      const windows = fileWindows(tok, TINYSTORIES, 80_000, q ? 1 : 8, q ? 256 : 512, true);
+      const windows = fileWindows(tok, tinyStories(), 80_000, q ? 1 : 8, q ? 256 : 512, true);
       const ppl = await evaluateNll(model, windows);
       progress.tick();
       progress.update(`${v} needle`);

@@ -7,7 +7,7 @@ import { LlamaModel } from '@kvkit/runtime';
 import type { Backend } from '@kvkit/tensor';
 import { CpuBackend } from '@kvkit/tensor';
 import { createWasmCpuBackend } from '@kvkit/tensor/node';
-import { STORIES260K } from '../model-source.js';
+import { stories260k } from '../fixtures.js';
 import { LlamaCppEngine, loadLlamaCpp } from './llama-cpp.js';
 import { ensureRandomModels, SHAPES, WEIGHT_TYPES } from './models.js';
 import type { WeightType } from './models.js';
@@ -74,7 +74,7 @@ export const peersSuite: Suite = {
     const threadCounts = listArg(a.threads, 'threads', [1, 2], intItem(1));
     const reps = listArg(a.reps, 'reps', [q ? 1 : 3], intItem(1))[0]!;
     const agreementTokens = listArg(a['agreement-tokens'], 'agreement-tokens', [256], intItem(1))[0]!;
-    const storiesPath = str(a, 'stories') ?? STORIES260K;
+    const storiesPath = str(a, 'stories') ?? stories260k();
     // wasm: kvkit's WASM SIMD backend at llama.cpp's thread counts; wasm-int16: the same with Q8_0/Q4_0 GEMVs on
     // int16 activations (still 256x finer than the 8-bit activations llama.cpp uses); cpu: the scalar reference, one thread.
     const kvkitBackend = listArg(a['kvkit-backend'], 'kvkit-backend', ['wasm'], oneOfItem(['cpu', 'wasm', 'wasm-int16'] as const))[0]!;

@@ -1,7 +1,6 @@
 // Suite `quality`: what each policy x budget x KV dtype costs against the full f32 cache on stories260K:
 // perplexity, ΔPPL, KL(full || policy) and top-1 agreement over the decode part of TinyStories / WikiText windows.
 import { existsSync, readFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
 import type { CachePolicyOptions, KvDtype, PolicyInput, PolicyKind } from '@kvkit/cache';
 import { KIVI_DEFAULTS } from '@kvkit/cache';
 import { evaluateNll, LlamaModel } from '@kvkit/runtime';
@@ -9,16 +8,17 @@ import type { SessionOptions } from '@kvkit/runtime';
 import { CpuBackend, KvkitError } from '@kvkit/tensor';
 import { compareLogProbs, logSoftmax } from '@kvkit/eval';
 import { POLICY_KINDS, UsageError } from 'kvkit/commands';
-import { openModel, STORIES260K } from '../model-source.js';
+import { stories260k, stories260kReference, tinyStories, wikiText } from '../fixtures.js';
+import { openModel } from '../model-source.js';
 import { runGeneration } from '../run-generation.js';
-import { fileWindows, TINYSTORIES, WIKITEXT } from '../text-windows.js';
+import { fileWindows } from '../text-windows.js';
 import type { Check, Table } from './report.js';
 import { benchEnv } from './report.js';
 import type { Suite } from './suite.js';
 import { intItem, listArg, oneOfItem, str } from './suite.js';
 import { barChart, lineChart } from './svg.js';
 
-const DATASETS = { tinystories: TINYSTORIES, wikitext: WIKITEXT } as const;
+const DATASETS = { tinystories: tinyStories, wikitext: wikiText } as const;
 type Dataset = keyof typeof DATASETS;
 const ALL_DTYPES: readonly KvDtype[] = ['f32', 'f16', 'bf16', 'int8', 'kivi4', 'kivi2'];
 
@@ -69,12 +69,12 @@ export const qualitySuite: Suite = {
     const datasets = listArg(a.datasets, 'datasets', ['tinystories', 'wikitext'] as Dataset[], oneOfItem(Object.keys(DATASETS) as Dataset[]));
     const nWindows = listArg(a.windows, 'windows', [q ? 1 : 3], intItem(1))[0]!;
     const genTokens = listArg(a['gen-tokens'], 'gen-tokens', [q ? 128 : 256], intItem(1))[0]!;
-    const loaded = await openModel(str(a, 'model'), str(a, 'tokenizer'), STORIES260K);
+    const loaded = await openModel(str(a, 'model'), str(a, 'tokenizer'), stories260k());
     const len = listArg(a['window-len'], 'window-len', [Math.min(q ? 256 : 512, loaded.config.contextLength)], intItem(3))[0]!;
     const prefill = listArg(a.prefill, 'prefill', [Math.floor(len / 2)], intItem(1))[0]!;
     if (len > loaded.config.contextLength) throw new UsageError(`--window-len ${len} exceeds the context of ${loaded.config.contextLength}`);
     if (prefill >= len - 1) throw new UsageError(`--prefill ${prefill} leaves no decode step in windows of ${len}`);
-    const windows = Object.fromEntries(datasets.map((d) => [d, fileWindows(loaded.tokenizer, DATASETS[d], 200_000, nWindows, len)])) as Record<Dataset, number[][]>;
+    const windows = Object.fromEntries(datasets.map((d) => [d, fileWindows(loaded.tokenizer, DATASETS[d](), 200_000, nWindows, len)])) as Record<Dataset, number[][]>;
 
     using backend = new CpuBackend();
     using model = LlamaModel.load(backend, loaded);
@@ -160,7 +160,7 @@ export const qualitySuite: Suite = {
     }
     progress.finish();
 
-    const refPath = join(dirname(STORIES260K), 'reference_greedy.json');
+    const refPath = stories260kReference();
     const isDefault = str(a, 'model') === undefined;
     const reference = isDefault && existsSync(refPath) ? (JSON.parse(readFileSync(refPath, 'utf8')) as { generated_ids: number[] }).generated_ids : undefined;
     const f32gen = gen.find((g) => g.kvDtype === 'f32');
