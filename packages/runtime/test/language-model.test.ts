@@ -89,6 +89,17 @@ describe('loadLanguageModel + TextSession.generate', () => {
     expect((await s.generate(' ok', { maxTokens: 2 }).text()).generatedTokens).toBeGreaterThan(0);
   });
 
+  it('a stream changes the session only once iterated; a stale stream is refused', async () => {
+    using s = lm.createSession();
+    const unused = s.generate('Once upon a time', { maxTokens: 3 });
+    void unused;
+    expect(s.tokens.length).toBe(0);
+    const r = await s.generate('Once upon a time', { maxTokens: 3 }).text();
+    expect(r.promptTokens).toBe(lm.tokenizer.encode('Once upon a time').length);
+    await expect(unused.text()).rejects.toMatchObject({ code: 'SESSION_BUSY' });
+    expect(s.tokens.length).toBe(r.promptTokens + r.generatedTokens - 1);
+  });
+
   it('createSession: a policy needs a budget; maxBytes alone lets the planner choose; the cache stays within it', async () => {
     expect(() => lm.createSession({ policy: 'snapkv' })).toThrow(expect.objectContaining({ code: 'INVALID_ARGUMENT' }));
     expect(() => lm.createSession({ budget: 64 })).toThrow(expect.objectContaining({ code: 'INVALID_ARGUMENT' }));

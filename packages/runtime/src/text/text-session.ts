@@ -34,8 +34,8 @@ export interface ChatOptions extends TextGenerateOptions {
 
 /** A second generation started on a session while one is still running. */
 export class SessionBusyError extends KvkitError {
-  constructor() {
-    super('SESSION_BUSY', 'this session is already generating: wait for it (or abort it) first, or use another session');
+  constructor(message = 'this session is already generating: wait for it (or abort it) first, or use another session') {
+    super('SESSION_BUSY', message);
   }
 }
 
@@ -124,11 +124,17 @@ export class TextSession implements Disposable {
     const seed = opts.seed ?? ((opts.temperature ?? 0) > 0 ? (Math.random() * 0x7fffffff) >>> 0 || 1 : 1337);
     const sampling = { temperature: opts.temperature, topK: opts.topK, topP: opts.topP, seed };
     new Sampler(sampling); // checks the sampling options now (typed errors), before anything changes
-    if (restart) this.reset();
-    this.#busy = true;
-    this.#pending = undefined;
     const prevToken = tokens[tokens.length - 1]!;
-    this.#text += text;
+    const position = session.position;
+    // The session changes only once the stream is iterated: a stream never iterated changes nothing.
+    const begin = (): void => {
+      if (this.#busy) throw new SessionBusyError();
+      if (session.position !== position) throw new SessionBusyError('the session moved on since this stream was created: create it again');
+      if (restart) this.reset();
+      this.#busy = true;
+      this.#pending = undefined;
+      this.#text += text;
+    };
     const state = {
       generated: [] as number[],
       out: '',
@@ -151,6 +157,7 @@ export class TextSession implements Disposable {
     };
     const self = this;
     async function* run(): AsyncGenerator<TextChunk, GenerationResult> {
+      begin();
       const it = generate(session, tokens, { maxTokens, ...sampling, ...(opts.stopTokens ? { stopTokens: opts.stopTokens } : {}), ...(opts.signal ? { signal: opts.signal } : {}) });
       const detok = new TokenTextStream(tokenizer, prevToken);
       const matcher = new StopStringMatcher(stops);
