@@ -1,0 +1,143 @@
+// The live cache view: a memory gauge, the heatmap with its sharing map, and the text with the kept
+// tokens highlighted (for one layer, or kept by any layer).
+import type { CacheSnapshot } from '../protocol.js';
+import { formatBytes, h, labelled, option } from './dom.js';
+import { drawHeatmap, heatmapHit } from './heatmap.js';
+
+export interface CacheViewOptions {
+  /** data-testid prefix: '' for the main view (so its hooks are `cache-bytes`, `heatmap`), else e.g. 'needle-0-'. */
+  readonly testPrefix: string;
+  readonly compact?: boolean;
+}
+
+/** Positions held by a layer (any of its KV heads), or by any layer. */
+function keptSet(s: CacheSnapshot, layer: number | 'any'): Set<number> {
+  const kept = new Set<number>();
+  const layers = layer === 'any' ? s.kvSource.map((_, l) => l) : [layer];
+  for (const l of layers) for (const ps of s.held[s.kvSource[l]!] ?? []) for (const p of ps) kept.add(p);
+  return kept;
+}
+
+export class CacheView {
+  readonly element: HTMLElement;
+  readonly #o: CacheViewOptions;
+  readonly #bytes: HTMLElement;
+  readonly #full: HTMLElement;
+  readonly #gaugeText: HTMLElement;
+  readonly #gauge: { held: HTMLElement; full: HTMLElement; budget: HTMLElement };
+  readonly #canvas: HTMLCanvasElement;
+  readonly #tip: HTMLElement;
+  readonly #text: HTMLElement;
+  readonly #layer: HTMLSelectElement;
+  readonly #perHead: HTMLInputElement;
+  readonly #summary: HTMLElement;
+  #snapshot: CacheSnapshot | null = null;
+  #slidingWindow: readonly (number | null)[] | null = null;
+  #mark: { from: number; to: number } | undefined;
+
+  constructor(o: CacheViewOptions) {
+    this.#o = o;
+    const t = (id: string) => `${o.testPrefix}${id}`;
+    this.#bytes = h('span', { testid: t('cache-bytes'), class: 'mono' }, '0');
+    this.#full = h('span', { testid: t('full-bytes'), class: 'mono' }, '0');
+    this.#gaugeText = h('span', { class: 'gauge-text' }, 'no cache yet');
+    this.#gauge = { held: h('div', { class: 'gauge-held' }), full: h('div', { class: 'gauge-full' }), budget: h('div', { class: 'gauge-budget' }) };
+    this.#canvas = h('canvas', { testid: t('heatmap'), class: 'heatmap' });
+    this.#tip = h('div', { class: 'heatmap-tip' }, o.compact ? '' : 'Hover the map: layer, head and token at a position.');
+    this.#text = h('div', { class: 'kept-text', testid: t('kept-text') });
+    this.#layer = h('select', { onchange: () => this.#renderText() }, option('any', 'kept by any layer'));
+    this.#perHead = h('input', { type: 'checkbox', onchange: () => this.#draw() });
+    this.#summary = h('div', { class: 'cache-summary' });
+    this.#canvas.addEventListener('mousemove', (e) => this.#hover(e));
+    this.element = h(
+      'section',
+      { class: `cache-view${o.compact ? ' compact' : ''}` },
+      h(
+        'div',
+        { class: 'gauge-row' },
+        h('span', {}, 'cache bytes: ', this.#bytes),
+        h('span', { class: 'muted' }, ' full cache for the same tokens: ', this.#full),
+      ),
+      h('div', { class: 'gauge', title: 'held (filled) vs a full cache of the same tokens (outline) vs the budget (red line)' }, this.#gauge.full, this.#gauge.held, this.#gauge.budget),
+      this.#gaugeText,
+      o.compact ? null : h('div', { class: 'heatmap-controls' }, h('label', {}, this.#perHead, ' one row per KV head'), h('span', { class: 'legend' }, h('i', { class: 'sw kept' }), 'prompt kept ', h('i', { class: 'sw gen' }), 'generated kept ', h('i', { class: 'sw gone' }), 'evicted')),
+      h('div', { class: 'heatmap-wrap' }, this.#canvas),
+      this.#tip,
+      this.#summary,
+      o.compact ? null : labelled('highlight tokens kept by', this.#layer),
+      this.#text,
+    );
+  }
+
+  /** A new model: the layer list and the sliding windows change. */
+  setModel(nLayers: number, slidingWindow: readonly (number | null)[] | null): void {
+    this.#slidingWindow = slidingWindow;
+    this.#layer.replaceChildren(option('any', 'kept by any layer'), ...Array.from({ length: nLayers }, (_, l) => option(String(l), `layer ${l}`)));
+    this.clear();
+  }
+
+  setMark(mark: { from: number; to: number } | undefined): void {
+    this.#mark = mark;
+  }
+
+  clear(): void {
+    this.#snapshot = null;
+    this.#bytes.textContent = '0';
+    this.#full.textContent = '0';
+    this.#gaugeText.textContent = 'no cache yet';
+    this.#text.replaceChildren();
+    this.#summary.textContent = '';
+    const g = this.#canvas.getContext('2d');
+    g?.clearRect(0, 0, this.#canvas.width, this.#canvas.height);
+  }
+
+  update(s: CacheSnapshot): void {
+    this.#snapshot = s;
+    this.#bytes.textContent = String(s.bytesUsed);
+    this.#bytes.title = formatBytes(s.bytesUsed);
+    this.#full.textContent = String(s.fullBytes);
+    this.#full.title = formatBytes(s.fullBytes);
+    const max = Math.max(1, s.fullBytes, s.budgetBytes ?? 0, s.bytesUsed);
+    this.#gauge.held.style.width = `${(100 * s.bytesUsed) / max}%`;
+    this.#gauge.full.style.width = `${(100 * s.fullBytes) / max}%`;
+    this.#gauge.budget.style.left = `${(100 * (s.budgetBytes ?? 0)) / max}%`;
+    this.#gauge.budget.hidden = s.budgetBytes === null;
+    const saved = s.fullBytes > 0 ? Math.round(100 * (1 - s.bytesUsed / s.fullBytes)) : 0;
+    this.#gaugeText.textContent =
+      `${formatBytes(s.bytesUsed)} held of ${formatBytes(s.fullBytes)} for all ${s.position} tokens (${saved}% saved)` +
+      (s.budgetBytes !== null ? ` · budget ${s.budgetTokens} tokens/layer = ${formatBytes(s.budgetBytes)}` : '') +
+      ` · ${s.policy}`;
+    const held = s.tokensHeld.map((hs) => hs.join('/')).join(' ');
+    this.#summary.textContent = `tokens held per layer (per KV head): ${held}${s.compressions ? ` · ${s.compressions} compressions` : ''}`;
+    this.#draw();
+    this.#renderText();
+  }
+
+  #draw(): void {
+    if (!this.#snapshot) return;
+    drawHeatmap(this.#canvas, this.#snapshot, { perHead: this.#perHead.checked, slidingWindow: this.#slidingWindow, ...(this.#mark ? { mark: this.#mark } : {}) });
+  }
+
+  #renderText(): void {
+    const s = this.#snapshot;
+    if (!s) return;
+    const sel = this.#layer.value === 'any' ? 'any' : Number(this.#layer.value);
+    const kept = keptSet(s, sel);
+    const spans = s.pieces.map((piece, i) =>
+      h('span', { class: `${kept.has(i) ? 'kept' : 'gone'}${i >= s.generatedFrom ? ' gen' : ''}`, title: `position ${i}${kept.has(i) ? ', kept' : ', evicted'}` }, piece),
+    );
+    this.#text.replaceChildren(...spans);
+  }
+
+  #hover(e: MouseEvent): void {
+    const s = this.#snapshot;
+    if (!s) return;
+    const r = this.#canvas.getBoundingClientRect();
+    const hit = heatmapHit(s, this.#perHead.checked, this.#canvas, e.clientX - r.left, e.clientY - r.top);
+    if (!hit) return;
+    const src = s.kvSource[hit.layer]!;
+    this.#tip.textContent =
+      `layer ${hit.layer}${src !== hit.layer ? ` (reads layer ${src}'s K/V)` : ''}${hit.head !== null ? ` head ${hit.head}` : ''} · position ${hit.position} ` +
+      `${JSON.stringify(s.pieces[hit.position] ?? '')} · held by KV heads [${hit.heads.join(', ')}] of ${s.tokensHeld[0]?.length ?? 0}`;
+  }
+}

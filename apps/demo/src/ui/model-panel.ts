@@ -1,0 +1,123 @@
+// Choosing a model: the shipped ones, files from disk (picker, folder, drag-and-drop) or a URL, with
+// a progress bar; and the backend.
+import { SHIPPED_MODELS } from '@kvkit/models';
+import type { BackendName, ModelSourceMessage, ModelSummary } from '../protocol.js';
+import { formatBytes, h, labelled, option } from './dom.js';
+
+export interface ModelChoice {
+  readonly source: ModelSourceMessage;
+  readonly label: string;
+}
+
+export function shippedChoice(name: string): ModelChoice {
+  const m = SHIPPED_MODELS[name as keyof typeof SHIPPED_MODELS];
+  const files = Object.fromEntries(Object.entries(m.files).map(([k, url]) => [k, (url as URL).href]));
+  return { source: { kind: 'shipped', name, files }, label: name };
+}
+
+export class ModelPanel {
+  readonly element: HTMLElement;
+  readonly select: HTMLSelectElement;
+  readonly backend: HTMLSelectElement;
+  readonly #progress: HTMLProgressElement;
+  readonly #progressText: HTMLElement;
+  readonly #info: HTMLElement;
+  readonly #url: HTMLInputElement;
+  readonly #custom = new Map<string, ModelChoice>();
+  /** The select's value of the model that is loaded now (restored when a load fails). */
+  #current = '';
+
+  constructor(private readonly onChoose: (c: ModelChoice) => void) {
+    this.select = h(
+      'select',
+      { testid: 'model', onchange: () => this.#chooseSelected() },
+      ...Object.values(SHIPPED_MODELS).map((m) => option(m.name, `${m.name} — ${m.kvSharing}`, m.name === 'gqa')),
+    );
+    this.backend = h(
+      'select',
+      { testid: 'backend', onchange: () => this.#chooseSelected() },
+      option('auto', 'auto (WebGPU on a real GPU, else WASM threads)', true),
+      option('wasm', 'WASM (SIMD, threads when isolated)'),
+      option('webgpu', 'WebGPU'),
+      option('cpu', 'CPU reference (slow, exact)'),
+    );
+    const file = h('input', { type: 'file', multiple: true, accept: '.gguf,.bin,.safetensors,.json', testid: 'model-file', onchange: (e: Event) => this.#files((e.target as HTMLInputElement).files) });
+    const folder = h('input', { type: 'file', testid: 'model-folder', onchange: (e: Event) => this.#files((e.target as HTMLInputElement).files) });
+    folder.setAttribute('webkitdirectory', '');
+    this.#url = h('input', { type: 'url', placeholder: 'https://…/model.gguf or an HF folder URL ending in /', testid: 'model-url' });
+    const loadUrl = h('button', { testid: 'load-url', onclick: () => this.#loadUrl() }, 'Load URL');
+    this.#progress = h('progress', { max: 1, value: 0, testid: 'progress' });
+    this.#progressText = h('small', { class: 'muted' }, '');
+    this.#info = h('div', { class: 'backend-info', testid: 'backend-info' }, 'starting…');
+    const drop = h('div', { class: 'drop', testid: 'drop-zone' }, 'Drop a .gguf, a llama2.c .bin + tok512.bin, or an HF folder here', h('div', { class: 'drop-inputs' }, labelled('files', file), labelled('folder', folder)));
+    drop.addEventListener('dragover', (e) => (e.preventDefault(), drop.classList.add('over')));
+    drop.addEventListener('dragleave', () => drop.classList.remove('over'));
+    drop.addEventListener('drop', (e) => {
+      e.preventDefault();
+      drop.classList.remove('over');
+      this.#files(e.dataTransfer?.files ?? null);
+    });
+    this.element = h(
+      'section',
+      { class: 'panel model-panel' },
+      h('h2', {}, 'Model'),
+      labelled('model', this.select, 'shipped with @kvkit/models; files you open are added'),
+      labelled('backend', this.backend),
+      this.#info,
+      drop,
+      h('div', { class: 'url-row' }, this.#url, loadUrl),
+      h('div', { class: 'progress-row' }, this.#progress, this.#progressText),
+    );
+  }
+
+  #chooseSelected(): void {
+    const v = this.select.value;
+    this.onChoose(this.#custom.get(v) ?? shippedChoice(v));
+  }
+
+  #files(list: FileList | null): void {
+    const files = [...(list ?? [])];
+    if (files.length === 0) return;
+    const name = files.length === 1 ? files[0]!.name : (files[0]!.webkitRelativePath.split('/')[0] || `${files.length} files`);
+    this.#addCustom({ source: { kind: 'files', files }, label: `file: ${name}` });
+  }
+
+  #loadUrl(): void {
+    const text = this.#url.value.trim();
+    if (!text) return;
+    // Resolved here: the worker's own URL is not the page's.
+    const url = new URL(text, location.href).href;
+    this.#addCustom({ source: { kind: 'url', url }, label: `url: ${text}` });
+  }
+
+  #addCustom(c: ModelChoice): void {
+    this.#custom.set(c.label, c);
+    if (![...this.select.options].some((o) => o.value === c.label)) this.select.append(option(c.label, c.label));
+    this.select.value = c.label;
+    this.onChoose(c);
+  }
+
+  progress(file: string, loaded: number, total: number | null): void {
+    this.#progress.max = total ?? Math.max(loaded, 1);
+    this.#progress.value = loaded;
+    this.#progressText.textContent = `${file.split('/').pop()}: ${formatBytes(loaded)}${total ? ` of ${formatBytes(total)}` : ''}`;
+  }
+
+  /** After a load: what runs where, or (failed) back to the model that still runs. */
+  loaded(m: ModelSummary | null, selectValue?: string): void {
+    if (m) {
+      this.#current = selectValue ?? this.select.value;
+      const b = m.backend;
+      this.#info.textContent =
+        `${m.label} (${m.format}, ${m.nLayers} layers, ${m.nHeads} heads / ${m.nKvHeads} KV heads) on ${b.kind}` +
+        `${b.adapter ? ` — adapter ${b.adapter}` : ''} · ${b.threads} thread${b.threads === 1 ? '' : 's'}` +
+        `${m.crossOriginIsolated ? '' : ' · page not cross-origin isolated'}${b.reason ? ` · ${b.reason}` : ''}`;
+    } else if (this.#current) {
+      this.select.value = this.#current;
+    }
+  }
+
+  setBusy(busy: boolean): void {
+    for (const el of this.element.querySelectorAll<HTMLInputElement | HTMLSelectElement | HTMLButtonElement>('input, select, button')) el.disabled = busy;
+  }
+}
