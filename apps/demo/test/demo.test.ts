@@ -61,6 +61,19 @@ async function generate(): Promise<string> {
   return text('output');
 }
 
+/** Runs `action` with the error box cleared, then waits for the message it shows and for the page to be idle. */
+async function errorAfter(action: () => Promise<unknown>): Promise<string> {
+  await page.evaluate(() => {
+    const box = document.querySelector<HTMLElement>('.error-box')!;
+    box.hidden = true;
+    document.querySelector('[data-testid="error"]')!.textContent = '';
+  });
+  await action();
+  await page.waitForFunction(() => (document.querySelector('[data-testid="error"]')?.textContent ?? '') !== '', undefined, { timeout: WAIT });
+  await waitReady();
+  return text('error');
+}
+
 describe('the demo app in headless Chromium', () => {
   beforeAll(async () => {
     ({ server, origin } = await serveStatic(DIST, { isolated: true }));
@@ -150,36 +163,62 @@ describe('the demo app in headless Chromium', () => {
   });
 
   it('shows bad input as a message in the page, and the loaded model keeps working', async () => {
-    const error = () => text('error');
     await setSettings({ policy: 'snapkv', budget: '0' });
-    await byId('generate').click();
-    expect(await error()).toMatch(/budget must be at least 32 tokens for snapkv.*got 0/);
+    expect(await errorAfter(() => byId('generate').click())).toMatch(/SettingsError \(INVALID_SETTING\): budget must be at least 32 tokens for snapkv.*got 0/);
     await setSettings({ budget: 'lots' });
-    await byId('generate').click();
-    expect(await error()).toMatch(/budget must be a whole number of tokens per layer, got 'lots'/);
+    expect(await errorAfter(() => byId('generate').click())).toMatch(/budget must be a whole number of tokens per layer, got 'lots'/);
 
-    await byId('model-file').setInputFiles({ name: 'notes.txt', mimeType: 'text/plain', buffer: Buffer.from('these are my notes, not a model\n'.repeat(20)) });
-    await waitReady();
-    expect(await error()).toMatch(/MALFORMED_FILE/);
+    const notes = { name: 'notes.txt', mimeType: 'text/plain', buffer: Buffer.from('these are my notes, not a model\n'.repeat(20)) };
+    expect(await errorAfter(() => byId('model-file').setInputFiles(notes))).toMatch(/MalformedFileError \(MALFORMED_FILE\)/);
     expect(await byId('model').inputValue()).toBe('gqa');
 
-    const gguf = readFileSync(sharedFixture('models/stories260K/stories260K.gguf'));
-    await byId('model-file').setInputFiles({ name: 'stories260K.gguf', mimeType: 'application/octet-stream', buffer: gguf.subarray(0, 40_000) });
-    await waitReady();
-    expect(await error()).toMatch(/MalformedFileError \(MALFORMED_FILE\)|TRUNCATED/);
+    // A truncated GGUF, dropped on the drop zone.
+    const truncated = readFileSync(sharedFixture('models/stories260K/stories260K.gguf')).subarray(0, 40_000).toString('base64');
+    const dropped = await errorAfter(() =>
+      page.evaluate((b64) => {
+        const dt = new DataTransfer();
+        dt.items.add(new File([Uint8Array.from(atob(b64), (c) => c.charCodeAt(0))], 'stories260K.gguf'));
+        document.querySelector('[data-testid="drop-zone"]')!.dispatchEvent(new DragEvent('drop', { dataTransfer: dt, bubbles: true, cancelable: true }));
+      }, truncated),
+    );
+    expect(dropped).toMatch(/MalformedFileError \(MALFORMED_FILE\): GGUF: .*runs past the end of the 40000-byte file/);
 
     await byId('model-url').fill('/no-such-model/model.gguf');
-    await byId('load-url').click();
-    await waitReady();
-    expect(await error()).toMatch(/ModelFetchError \(FETCH_FAILED\).*404/);
+    expect(await errorAfter(() => byId('load-url').click())).toMatch(/ModelFetchError \(FETCH_FAILED\).*404/);
     await shot('5-error-404');
     expect(await byId('model').inputValue()).toBe('gqa');
+    expect(await text('backend-info')).toMatch(/^gqa /);
 
     // Still the same model: it generates the reference text.
     const ref = await cpuGenerate(PROMPT, 24);
     await setSettings({ policy: 'full', maxTokens: 24, prompt: PROMPT });
     expect(await generate()).toBe(ref.text);
     expect(await byId('error').isVisible()).toBe(false);
+  });
+
+  it('opens a GGUF from disk and generates what the CPU backend generates from the same file', async () => {
+    const path = sharedFixture('models/stories260K/stories260K.gguf');
+    await byId('model-file').setInputFiles(path);
+    await waitReady();
+    expect(await text('backend-info')).toMatch(/^file: stories260K\.gguf \(gguf, 5 layers/);
+    const ref = await cpuGenerate('Once upon a time', 40, {}, path);
+    await setSettings({ policy: 'full', maxTokens: 40, prompt: 'Once upon a time' });
+    expect(await generate()).toBe(ref.text);
+    await byId('model').selectOption('gqa');
+    await waitReady();
+    expect(await text('backend-info')).toMatch(/^gqa /);
+  });
+
+  it('chat keeps the session between turns: the second turn prefills only itself', async () => {
+    await byId('mode').selectOption('chat');
+    await setSettings({ policy: 'full', maxTokens: 12, prompt: 'Tell me about a cat.' });
+    await generate();
+    await setSettings({ prompt: 'And a dog?' });
+    await generate();
+    expect(await page.locator('[data-testid="transcript"] .msg').count()).toBe(4);
+    expect(await page.locator('.metrics').textContent()).toMatch(/\d+ reused from the cache/);
+    await shot('7-chat');
+    await byId('mode').selectOption('text');
   });
 
   it('a model too large for the device is refused before its weights load', async () => {
@@ -198,6 +237,21 @@ describe('the demo app in headless Chromium', () => {
     } finally {
       page = prev;
       await small.close();
+    }
+  });
+
+  it('runs single-threaded, and says why, where the page is not cross-origin isolated', async () => {
+    const plain = await serveStatic(DIST, { isolated: false });
+    const p = await browser.newPage();
+    try {
+      p.on('pageerror', (e) => pageErrors.push(String(e)));
+      await p.goto(`${plain.origin}/`);
+      await waitReady(p);
+      expect(await p.evaluate(() => crossOriginIsolated)).toBe(false);
+      expect(await p.locator('[data-testid="backend-info"]').textContent()).toMatch(/on wasm · 1 thread · page not cross-origin isolated/);
+    } finally {
+      await p.close();
+      plain.server.close();
     }
   });
 

@@ -4,11 +4,13 @@ import { readShippedText } from '@kvkit/eval/node';
 import type { LanguageModel, TextSessionOptions } from '@kvkit/runtime';
 import { loadLanguageModel } from '@kvkit/runtime';
 
-let cpu: Promise<LanguageModel> | undefined;
+const models = new Map<string, Promise<LanguageModel>>();
 
-export async function cpuGenerate(prompt: string, maxTokens: number, session: TextSessionOptions = {}): Promise<{ text: string; bytesUsed: number; fullBytes: number }> {
-  cpu ??= loadLanguageModel(defaultModel, { backend: 'cpu' });
-  const model = await cpu;
+/** Greedy text and cache bytes of `source` (default: the shipped default model; or a file path). */
+export async function cpuGenerate(prompt: string, maxTokens: number, session: TextSessionOptions = {}, source?: string): Promise<{ text: string; bytesUsed: number; fullBytes: number }> {
+  const key = source ?? 'default';
+  if (!models.has(key)) models.set(key, loadLanguageModel(source ?? defaultModel, { backend: 'cpu' }));
+  const model = await models.get(key)!;
   const s = model.createSession(session);
   try {
     const r = await s.generate(prompt, { maxTokens, temperature: 0 }).text();

@@ -108,7 +108,7 @@ export class CacheView {
       (s.budgetBytes !== null ? ` · budget ${s.budgetTokens} tokens/layer = ${formatBytes(s.budgetBytes)}` : '') +
       ` · ${s.policy}`;
     const held = s.tokensHeld.map((hs) => hs.join('/')).join(' ');
-    this.#summary.textContent = `tokens held per layer (per KV head): ${held}${s.compressions ? ` · ${s.compressions} compressions` : ''}`;
+    this.#summary.textContent = `tokens held per layer (per KV head): ${held}${s.compressions ? ` · ${s.compressions} compression${s.compressions === 1 ? '' : 's'}` : ''}`;
     this.#draw();
     this.#renderText();
   }

@@ -3,6 +3,7 @@
 import { SHIPPED_MODELS } from '@kvkit/models';
 import type { BackendName, ModelSourceMessage, ModelSummary } from '../protocol.js';
 import { formatBytes, h, labelled, option } from './dom.js';
+import { droppedFiles } from './dropped-files.js';
 
 export interface ModelChoice {
   readonly source: ModelSourceMessage;
@@ -55,7 +56,7 @@ export class ModelPanel {
     drop.addEventListener('drop', (e) => {
       e.preventDefault();
       drop.classList.remove('over');
-      this.#files(e.dataTransfer?.files ?? null);
+      if (e.dataTransfer) void droppedFiles(e.dataTransfer).then((files) => this.#files(files));
     });
     this.element = h(
       'section',
@@ -75,10 +76,11 @@ export class ModelPanel {
     this.onChoose(this.#custom.get(v) ?? shippedChoice(v));
   }
 
-  #files(list: FileList | null): void {
+  #files(list: FileList | readonly File[] | null): void {
     const files = [...(list ?? [])];
     if (files.length === 0) return;
-    const name = files.length === 1 ? files[0]!.name : (files[0]!.webkitRelativePath.split('/')[0] || `${files.length} files`);
+    const folder = (files[0]!.webkitRelativePath || files[0]!.name).split('/');
+    const name = files.length === 1 ? files[0]!.name : folder.length > 1 ? `${folder[0]}/` : `${files.length} files`;
     this.#addCustom({ source: { kind: 'files', files }, label: `file: ${name}` });
   }
 

@@ -21,7 +21,7 @@ export function toModelSource(src: ModelSourceMessage): ModelSource {
       return src.url;
     case 'files': {
       if (src.files.length === 1) return src.files[0]!;
-      // A picked folder: names keep their folder (webkitRelativePath) so the loader can find the model in it.
+      // A picked or dropped folder: names keep their folder so the loader can find the model in it.
       return { files: Object.fromEntries(src.files.map((f) => [f.webkitRelativePath || f.name, f])) };
     }
   }
