@@ -112,7 +112,7 @@ async function runNeedle(): Promise<void> {
   let i = 0;
   try {
     await client.request({ type: 'needle', ...p }, (m) => {
-      if (m.type === 'needle-prompt') needleView.promptInfo(m.code, m.tokens, m.factAt, m.question);
+      if (m.type === 'needle-prompt') needleView.promptInfo(m.code, m.tokens, { from: m.factAt, to: m.factEnd }, m.question);
       else if (m.type === 'needle-run') needleView.result(i++, m.run);
     }).done;
   } catch (e) {

@@ -112,7 +112,7 @@ export type FromWorker =
   | { readonly type: 'chunk'; readonly id: number; readonly text: string; readonly tokens: readonly number[]; readonly elapsedMs: number; readonly generated: number }
   | { readonly type: 'stats'; readonly id: number; readonly snapshot: CacheSnapshot }
   | { readonly type: 'done'; readonly id: number; readonly result: GenerationSummary }
-  | { readonly type: 'needle-prompt'; readonly id: number; readonly code: string; readonly tokens: number; readonly factAt: number; readonly question: string }
+  | { readonly type: 'needle-prompt'; readonly id: number; readonly code: string; readonly tokens: number; readonly factAt: number; readonly factEnd: number; readonly question: string }
   | { readonly type: 'needle-run'; readonly id: number; readonly run: NeedleRunResult }
   | { readonly type: 'needle-done'; readonly id: number }
   | { readonly type: 'error'; readonly id: number; readonly error: ErrorMessage };

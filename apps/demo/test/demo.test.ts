@@ -228,9 +228,8 @@ describe('the demo app in headless Chromium', () => {
     page = small;
     try {
       await waitReady();
-      await byId('model-file').setInputFiles({ name: 'big.gguf', mimeType: 'application/octet-stream', buffer: Buffer.alloc(6_000_000) });
-      await waitReady();
-      expect(await text('error')).toMatch(/ModelTooLargeError \(MODEL_TOO_LARGE\): the model's files are 5\.7 MiB but this device can hold at most 3\.8 MiB/);
+      const big = { name: 'big.gguf', mimeType: 'application/octet-stream', buffer: Buffer.alloc(6_000_000) };
+      expect(await errorAfter(() => byId('model-file').setInputFiles(big))).toMatch(/ModelTooLargeError \(MODEL_TOO_LARGE\): the model's files are 5\.7 MiB but this device can hold at most 3\.8 MiB/);
       const ref = await cpuGenerate(PROMPT, 24);
       await setSettings({ maxTokens: 24, prompt: PROMPT });
       expect(await generate()).toBe(ref.text);
@@ -255,11 +254,11 @@ describe('the demo app in headless Chromium', () => {
     }
   });
 
-  it('draws the sharing map of a cross-layer model (MLKV, 4 layers own K/V)', async () => {
+  it('draws the sharing map of a cross-layer model (MLKV, 4 layers own K/V) under per-layer budgets', async () => {
     await byId('model').selectOption('mlkv4');
     await waitReady();
     expect(await text('backend-info')).toMatch(/^mlkv4 /);
-    await setSettings({ policy: 'snapkv', budget: '32', maxTokens: 16, prompt: longPrompt() });
+    await setSettings({ policy: 'pyramidkv', budget: '64', maxTokens: 16, prompt: longPrompt() });
     await generate();
     expect(Number(await text('cache-bytes'))).toBeLessThan(Number(await text('full-bytes')));
     await byId('heatmap').scrollIntoViewIfNeeded();

@@ -73,6 +73,7 @@ export class CacheView {
   setModel(nLayers: number, slidingWindow: readonly (number | null)[] | null): void {
     this.#slidingWindow = slidingWindow;
     this.#layer.replaceChildren(option('any', 'kept by any layer'), ...Array.from({ length: nLayers }, (_, l) => option(String(l), `layer ${l}`)));
+    this.#tip.textContent = this.#o.compact ? '' : 'Hover the map: layer, head and token at a position.';
     this.clear();
   }
 
@@ -123,10 +124,15 @@ export class CacheView {
     if (!s) return;
     const sel = this.#layer.value === 'any' ? 'any' : Number(this.#layer.value);
     const kept = keptSet(s, sel);
+    const mark = this.#mark;
+    const marked = (i: number) => !!mark && i >= mark.from && i < mark.to;
     const spans = s.pieces.map((piece, i) =>
-      h('span', { class: `${kept.has(i) ? 'kept' : 'gone'}${i >= s.generatedFrom ? ' gen' : ''}`, title: `position ${i}${kept.has(i) ? ', kept' : ', evicted'}` }, piece),
+      h('span', { class: `${kept.has(i) ? 'kept' : 'gone'}${i >= s.generatedFrom ? ' gen' : ''}${marked(i) ? ' fact' : ''}`, title: `position ${i}${kept.has(i) ? ', kept' : ', evicted'}` }, piece),
     );
     this.#text.replaceChildren(...spans);
+    // Scroll the marked tokens (the needle's fact) into the box.
+    const first = mark ? spans[mark.from] : undefined;
+    if (first) this.#text.scrollTop = Math.max(0, first.offsetTop - 24);
   }
 
   #hover(e: MouseEvent): void {

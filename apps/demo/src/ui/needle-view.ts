@@ -31,7 +31,7 @@ export class NeedleView {
   readonly #recBytes: HTMLInputElement;
   readonly #recOut: HTMLElement;
   #model: ModelSummary | null = null;
-  #factAt = 0;
+  #fact = { from: 0, to: 0 };
 
   constructor(run: () => void) {
     this.#length = h('input', { testid: 'needle-length', value: '512', size: 6 });
@@ -98,9 +98,9 @@ export class NeedleView {
     this.#results.replaceChildren(...Array.from({ length: n }, () => h('div', { class: 'needle-card pending' }, 'waiting…')));
   }
 
-  promptInfo(code: string, tokens: number, factAt: number, question: string): void {
-    this.#factAt = factAt;
-    this.#prompt.textContent = `${tokens} tokens; the fact (code ${code}) starts at token ${factAt}; the prompt ends: “…${question}”`;
+  promptInfo(code: string, tokens: number, fact: { from: number; to: number }, question: string): void {
+    this.#fact = fact;
+    this.#prompt.textContent = `${tokens} tokens; the fact (code ${code}) is tokens ${fact.from}-${fact.to - 1} (outlined in red); the prompt ends: “…${question}”`;
   }
 
   result(i: number, r: NeedleRunResult): void {
@@ -110,12 +110,11 @@ export class NeedleView {
       { class: `needle-card ${r.correct ? 'right' : 'wrong'}` },
       h('h4', {}, r.snapshot.policy),
       h('div', {}, 'answer: ', h('b', { testid: `needle-answer-${i}` }, r.answer || '(none)'), ' ', h('span', { testid: `needle-verdict-${i}`, class: 'verdict' }, r.correct ? 'right' : 'wrong')),
-      h('div', { class: 'muted' }, `${formatBytes(r.bytesUsed)} held of ${formatBytes(r.fullBytes)} (full cache)`),
       view.element,
     );
     this.#results.children[i]?.replaceWith(card);
     view.setModel(r.snapshot.kvSource.length, this.#model?.slidingWindow ?? null);
-    view.setMark({ from: this.#factAt, to: this.#factAt + 12 });
+    view.setMark(this.#fact);
     view.update(r.snapshot);
   }
 

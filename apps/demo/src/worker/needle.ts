@@ -35,8 +35,11 @@ export async function runNeedle(model: LanguageModel, req: NeedleRequest, post: 
   const haystack = await haystackFor(model);
   const prompt = haystack.prompt(Math.min(req.length, model.config.contextLength - MAX_NEW), req.depth, new XorshiftRng(req.seed));
   const qStart = prompt.tokens.length - 24;
-  post({ type: 'needle-prompt', id: req.id, code: prompt.code, tokens: prompt.tokens.length, factAt: prompt.factAt, question: model.tokenizer.decode(prompt.tokens.slice(qStart)).trim() });
   const utf8 = new TextDecoder();
+  // The fact is one sentence: it ends with the token that carries its full stop.
+  let factEnd = prompt.factAt;
+  while (factEnd < prompt.tokens.length && !utf8.decode(model.tokenizer.decodePiece(prompt.tokens[factEnd - 1]!, prompt.tokens[factEnd]!)).includes('.')) factEnd++;
+  post({ type: 'needle-prompt', id: req.id, code: prompt.code, tokens: prompt.tokens.length, factAt: prompt.factAt, factEnd: factEnd + 1, question: model.tokenizer.decode(prompt.tokens.slice(qStart)).trim() });
   for (const run of req.runs) {
     if (signal.aborted) return;
     using ts = model.createSession(sessionOptions(run.cache, prompt.tokens.length + MAX_NEW));
