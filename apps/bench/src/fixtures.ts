@@ -4,7 +4,7 @@ import type { FixturePath } from '@kvkit/fixtures';
 import { MissingFixtureError, sharedFixture } from '@kvkit/fixtures';
 import { UsageError } from 'kvkit/commands';
 
-function fixture(path: FixturePath): string {
+export function fixture(path: FixturePath): string {
   try {
     return sharedFixture(path);
   } catch (e) {

@@ -3,6 +3,7 @@ import { MalformedFileError } from './errors.js';
 import type { GgufMetadata } from './gguf/metadata.js';
 import { metaArray, metaString, metaUint } from './gguf/metadata.js';
 import type { ChatTemplate } from './model-config.js';
+import { showJson } from './show-json.js';
 
 /** `tokenizer.chat_template`, with BOS/EOS as the vocabulary spells them; undefined when the file has none. */
 export function chatTemplateFromGguf(meta: GgufMetadata): ChatTemplate | undefined {
@@ -24,7 +25,7 @@ function templateOf(value: unknown): string | undefined {
     for (const t of value) {
       const named = t as { name?: unknown; template?: unknown } | null;
       if (typeof named !== 'object' || named === null || typeof named.name !== 'string' || typeof named.template !== 'string') {
-        throw new MalformedFileError(`${FILE}: chat_template entries must be {name, template} strings, got ${JSON.stringify(t)}`);
+        throw new MalformedFileError(`${FILE}: chat_template entries must be {name, template} strings, got ${showJson(t)}`);
       }
       if (named.name === 'default') return named.template;
     }
@@ -40,7 +41,7 @@ function tokenText(cfg: Record<string, unknown>, key: string): string | undefine
   if (typeof v === 'string') return v;
   const content = (v as { content?: unknown }).content;
   if (typeof v === 'object' && typeof content === 'string') return content;
-  throw new MalformedFileError(`${FILE}: ${key} must be a string or {content}, got ${JSON.stringify(v)}`);
+  throw new MalformedFileError(`${FILE}: ${key} must be a string or {content}, got ${showJson(v)}`);
 }
 
 /**

@@ -4,6 +4,7 @@
 import type { DType, HostTensor } from '@kvkit/tensor';
 import { byteSize, numel } from '@kvkit/tensor';
 import { MalformedFileError, UnsupportedModelError } from './errors.js';
+import { showJson } from './show-json.js';
 
 /** Headers above this are not safetensors files (the format itself caps them at 100 MB). */
 const MAX_HEADER_BYTES = 100_000_000;
@@ -46,14 +47,17 @@ export function readSafetensors(bytes: Uint8Array, what = 'safetensors'): Safete
     }
     const e = entry as { dtype?: unknown; shape?: unknown; data_offsets?: unknown };
     if (typeof e !== 'object' || e === null) bad(`tensor '${name}' has no description`);
-    if (typeof e.dtype !== 'string' || !KNOWN.has(e.dtype)) bad(`tensor '${name}' has unknown dtype ${JSON.stringify(e.dtype)}`);
+    if (typeof e.dtype !== 'string' || !KNOWN.has(e.dtype)) bad(`tensor '${name}' has unknown dtype ${showJson(e.dtype)}`);
     const dtype = DTYPES[e.dtype as string];
     if (!dtype) throw new UnsupportedModelError(`${what}: tensor '${name}' is ${String(e.dtype)}; kvkit reads F32, F16 and BF16`);
-    if (!Array.isArray(e.shape) || e.shape.some((d) => !Number.isSafeInteger(d) || d < 0)) bad(`tensor '${name}' has a bad shape ${JSON.stringify(e.shape)}`);
+    if (!Array.isArray(e.shape) || e.shape.some((d) => !Number.isSafeInteger(d) || d < 0)) bad(`tensor '${name}' has a bad shape ${showJson(e.shape)}`);
     const shape = e.shape as number[];
     const off = e.data_offsets;
     if (!Array.isArray(off) || off.length !== 2 || off.some((o) => !Number.isSafeInteger(o) || o < 0)) bad(`tensor '${name}' has bad data_offsets`);
     const [begin, end] = off as [number, number];
+    // In BigInt: a hostile shape's product would overflow a double; say so here rather than fail inside byteSize.
+    const count = shape.reduce((a, d) => a * BigInt(d), 1n);
+    if (count > BigInt(Number.MAX_SAFE_INTEGER)) bad(`tensor '${name}' shape [${shape.slice(0, 8).join(', ')}${shape.length > 8 ? ', ...' : ''}] has more elements than any file can hold`);
     const size = byteSize(dtype, numel(shape));
     if (end - begin !== size) bad(`tensor '${name}' [${shape.join(', ')}] ${e.dtype} needs ${size} bytes, its range holds ${end - begin}`);
     if (end > data.length) bad(`tensor '${name}' ends at byte ${end} of a ${data.length}-byte data section (truncated?)`);

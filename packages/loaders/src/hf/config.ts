@@ -2,6 +2,7 @@
 import { MalformedFileError, UnsupportedModelError } from '../errors.js';
 import { buildLlamaConfig } from '../llama-config.js';
 import type { ModelConfig } from '../model-config.js';
+import { showJson } from '../show-json.js';
 
 const WHAT = 'config.json';
 
@@ -13,13 +14,13 @@ function bad(why: string): never {
 
 function int(c: Json, key: string, fallback?: number): number {
   const v = c[key] ?? fallback;
-  if (typeof v !== 'number' || !Number.isSafeInteger(v)) bad(`${key} must be an integer, got ${JSON.stringify(c[key])}`);
+  if (typeof v !== 'number' || !Number.isSafeInteger(v)) bad(`${key} must be an integer, got ${showJson(c[key])}`);
   return v;
 }
 
 function num(c: Json, key: string, fallback: number): number {
   const v = c[key] ?? fallback;
-  if (typeof v !== 'number' || !Number.isFinite(v)) bad(`${key} must be a number, got ${JSON.stringify(c[key])}`);
+  if (typeof v !== 'number' || !Number.isFinite(v)) bad(`${key} must be a number, got ${showJson(c[key])}`);
   return v;
 }
 
@@ -27,7 +28,7 @@ function num(c: Json, key: string, fallback: number): number {
 function tokenId(c: Json, key: string, fallback: number): number {
   const v = c[key];
   const id = Array.isArray(v) ? v[0] : (v ?? fallback);
-  if (typeof id !== 'number' || !Number.isSafeInteger(id)) bad(`${key} must be a token id, got ${JSON.stringify(v)}`);
+  if (typeof id !== 'number' || !Number.isSafeInteger(id)) bad(`${key} must be a token id, got ${showJson(v)}`);
   return id;
 }
 
@@ -69,7 +70,7 @@ function kvSourceOf(c: Json, L: number): number[] {
     if (!Array.isArray(ks) || ks.length !== L) bad(`kv_source must list one source per layer (${L})`);
     map = ks as number[];
     map.forEach((s, l) => {
-      if (!Number.isSafeInteger(s) || s < 0 || s > l || map[s] !== s) bad(`kv_source[${l}] = ${JSON.stringify(s)}: a layer reads itself or an earlier layer that reads itself`);
+      if (!Number.isSafeInteger(s) || s < 0 || s > l || map[s] !== s) bad(`kv_source[${l}] = ${showJson(s)}: a layer reads itself or an earlier layer that reads itself`);
     });
   } else {
     map = derived[0]?.[1] ?? Array.from({ length: L }, (_, l) => l);
@@ -93,7 +94,7 @@ function slidingWindowOf(c: Json, L: number): (number | null)[] | undefined {
   if (!Array.isArray(types) || types.length !== L) bad(`layer_types must name one type per layer (${L})`);
   return types.map((t, l) => {
     if (t === 'full_attention') return null;
-    if (t !== 'sliding_attention') throw new UnsupportedModelError(`${WHAT}: layer_types[${l}] = ${JSON.stringify(t)} is not supported`);
+    if (t !== 'sliding_attention') throw new UnsupportedModelError(`${WHAT}: layer_types[${l}] = ${showJson(t)} is not supported`);
     const win = int(c, 'sliding_window');
     if (win < 1) bad(`sliding_window ${win} must be >= 1`);
     return win;
@@ -103,13 +104,13 @@ function slidingWindowOf(c: Json, L: number): (number | null)[] | undefined {
 /** Rejects Llama-family features kvkit would otherwise compute wrongly. */
 function checkSupported(c: Json): void {
   const type = c.model_type;
-  if (type !== 'llama' && type !== 'mistral') throw new UnsupportedModelError(`${WHAT}: model_type ${JSON.stringify(type)} is not supported (llama, mistral)`);
+  if (type !== 'llama' && type !== 'mistral') throw new UnsupportedModelError(`${WHAT}: model_type ${showJson(type)} is not supported (llama, mistral)`);
   const act = c.hidden_act ?? 'silu';
-  if (act !== 'silu') throw new UnsupportedModelError(`${WHAT}: hidden_act ${JSON.stringify(act)} is not supported (silu)`);
+  if (act !== 'silu') throw new UnsupportedModelError(`${WHAT}: hidden_act ${showJson(act)} is not supported (silu)`);
   if (c.attention_bias === true || c.mlp_bias === true) throw new UnsupportedModelError(`${WHAT}: bias terms are not supported`);
   const scaling = c.rope_scaling as Json | null | undefined;
   if (scaling && (scaling.rope_type ?? scaling.type) !== 'default') {
-    throw new UnsupportedModelError(`${WHAT}: rope_scaling ${JSON.stringify(scaling.rope_type ?? scaling.type)} is not supported`);
+    throw new UnsupportedModelError(`${WHAT}: rope_scaling ${showJson(scaling.rope_type ?? scaling.type)} is not supported`);
   }
   if (c.pretraining_tp !== undefined && c.pretraining_tp !== 1) throw new UnsupportedModelError(`${WHAT}: pretraining_tp ${String(c.pretraining_tp)} is not supported`);
 }

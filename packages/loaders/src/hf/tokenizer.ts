@@ -2,6 +2,7 @@
 import { Tokenizer as HfTokenizerImpl } from '@huggingface/tokenizers';
 import { MalformedFileError, UnsupportedModelError } from '../errors.js';
 import type { Tokenizer } from '../model-config.js';
+import { showJson } from '../show-json.js';
 
 const EMPTY = new Uint8Array(0);
 const utf8 = new TextEncoder();
@@ -16,8 +17,33 @@ function byteLevelDecoder(): Map<string, number> {
 }
 
 interface TokenizerJson {
-  readonly model?: { readonly type?: string };
+  readonly model?: { readonly type?: string; readonly vocab?: unknown };
   readonly decoder?: { readonly type?: string } | null;
+  readonly added_tokens?: unknown;
+}
+
+/** Ids beyond twice the entries (plus this) mean a damaged file, not a vocabulary with a few unused ids. */
+const ID_GAP_ALLOWANCE = 1024;
+
+/**
+ * The ids of model.vocab and added_tokens, checked before the library sees them: each a non-negative integer,
+ * none so large that the tables indexed by id (here and in the library) would dwarf the file.
+ */
+function checkTokenIds(j: TokenizerJson): void {
+  const ids: unknown[] = [];
+  let entries = 0;
+  const vocab = j.model?.vocab;
+  if (Array.isArray(vocab)) entries += vocab.length; // Unigram: the id is the position
+  else if (typeof vocab === 'object' && vocab !== null) for (const id of Object.values(vocab)) ids.push(id);
+  if (Array.isArray(j.added_tokens)) for (const t of j.added_tokens) ids.push((t as { id?: unknown } | null)?.id);
+  entries += ids.length;
+  const limit = 2 * entries + ID_GAP_ALLOWANCE;
+  for (const id of ids) {
+    if (typeof id !== 'number') continue; // the library rejects those itself
+    if (!Number.isSafeInteger(id) || id < 0 || id >= limit) {
+      throw new MalformedFileError(`tokenizer.json: token id ${id} is not an id of a ${entries}-entry vocabulary (ids are 0..${limit - 1} at most)`);
+    }
+  }
 }
 
 export interface HfTokenizerOptions {
@@ -42,30 +68,44 @@ export class HfTokenizer implements Tokenizer {
   constructor(json: unknown, opts: HfTokenizerOptions) {
     if (typeof json !== 'object' || json === null || !('model' in json)) throw new MalformedFileError('tokenizer.json: no "model" section');
     const j = json as TokenizerJson;
+    checkTokenIds(j);
     try {
       this.#impl = new HfTokenizerImpl(json, opts.tokenizerConfig ?? {});
     } catch (e) {
       throw new UnsupportedModelError(`tokenizer.json: ${(e as Error).message}`);
     }
-    const vocab = this.#impl.get_vocab(true);
-    this.vocabSize = Math.max(...vocab.values()) + 1;
+    // A loop, not Math.max(...ids): spreading a 128k-token vocabulary overflows the argument stack.
+    let maxId = -1;
+    try {
+      for (const id of this.#impl.get_vocab(true).values()) if (id > maxId) maxId = id;
+    } catch (e) {
+      throw new UnsupportedModelError(`tokenizer.json: reading its vocabulary failed (${(e as Error).message})`);
+    }
+    if (!Number.isSafeInteger(maxId) || maxId < 0) throw new MalformedFileError('tokenizer.json: the vocabulary is empty');
+    this.vocabSize = maxId + 1;
     this.bosId = opts.bosId;
     this.eosId = opts.eosId;
     for (const [name, id] of [['bos', this.bosId], ['eos', this.eosId]] as const) {
       if (!(Number.isSafeInteger(id) && id >= 0 && id < this.vocabSize)) throw new MalformedFileError(`tokenizer.json: ${name} id ${id} is outside the vocabulary`);
     }
-    this.#special = new Set(this.#impl.get_added_tokens_decoder().keys());
     const byteLevel = j.decoder?.type === 'ByteLevel' ? byteLevelDecoder() : undefined;
-    this.#pieces = Array.from({ length: this.vocabSize }, (_, id) => {
-      const tok = this.#impl.id_to_token(id);
-      if (tok === undefined || this.#special.has(id)) return EMPTY;
-      if (!byteLevel) return utf8.encode(this.#impl.decode([id]));
-      return Uint8Array.from(Array.from(tok as string, (c: string) => {
-        const b = byteLevel.get(c);
-        if (b === undefined) throw new MalformedFileError(`tokenizer.json: token ${id} ${JSON.stringify(tok)} is not byte-level`);
-        return b;
-      }));
-    });
+    try {
+      this.#special = new Set(this.#impl.get_added_tokens_decoder().keys());
+      this.#pieces = Array.from({ length: this.vocabSize }, (_, id) => {
+        const tok = this.#impl.id_to_token(id);
+        if (tok === undefined || this.#special.has(id)) return EMPTY;
+        if (!byteLevel) return utf8.encode(this.#impl.decode([id]));
+        return Uint8Array.from(Array.from(tok as string, (c: string) => {
+          const b = byteLevel.get(c);
+          if (b === undefined) throw new MalformedFileError(`tokenizer.json: token ${id} ${showJson(tok)} is not byte-level`);
+          return b;
+        }));
+      });
+    } catch (e) {
+      // The library accepted a description it then cannot decode with (a decoder of the wrong shape, say).
+      if (e instanceof MalformedFileError) throw e;
+      throw new UnsupportedModelError(`tokenizer.json: decoding its tokens failed (${(e as Error).message})`);
+    }
   }
 
   encode(text: string, opts: { bos?: boolean; eos?: boolean } = {}): number[] {

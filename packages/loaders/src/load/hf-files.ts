@@ -2,6 +2,7 @@
 import { MalformedFileError } from '../errors.js';
 import { readHfModel } from '../hf/model.js';
 import type { LoadedModel } from '../model-config.js';
+import { showJson } from '../show-json.js';
 
 /** The bytes of `name` in the folder; undefined only when `optional` and the file is not there. */
 export type ReadFolderFile = (name: string, optional: boolean) => Promise<Uint8Array | undefined>;
@@ -37,7 +38,7 @@ function shardNames(index: unknown): string[] {
   if (typeof map !== 'object' || map === null) throw new MalformedFileError(`${INDEX}: no weight_map`);
   const names = new Set<string>();
   for (const file of Object.values(map as Record<string, unknown>)) {
-    if (typeof file !== 'string' || file.includes('/') || file.includes('\\')) throw new MalformedFileError(`${INDEX}: bad shard name ${JSON.stringify(file)}`);
+    if (typeof file !== 'string' || file.includes('/') || file.includes('\\')) throw new MalformedFileError(`${INDEX}: bad shard name ${showJson(file)}`);
     names.add(file);
   }
   return [...names];

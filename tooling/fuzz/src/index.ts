@@ -1,0 +1,11 @@
+export { Prng, inputSeed } from './prng.js';
+export { measureAllocations } from './alloc-probe.js';
+export type { AllocationRecord } from './alloc-probe.js';
+export { ggufLayout, llama2cLayout, safetensorsLayout, tok512Layout } from './layout.js';
+export type { Field, FieldKind, Layout, RecordRange } from './layout.js';
+export { mutateBytes } from './mutate-bytes.js';
+export { mutateJson, mutateSafetensorsHeader } from './mutate-json.js';
+export { ALLOCATION_SLACK, DEFAULT_TIME_BOUND_MS, fuzzInput, runCampaign } from './campaign.js';
+export type { CampaignOptions, CampaignReport, Failure, FailureKind, FuzzTarget } from './campaign.js';
+export { FUZZ_FORMATS, fuzzTargets, untiedLlama2c, writtenGguf } from './targets.js';
+export type { FuzzFormat, LoaderApi, SeedFiles } from './targets.js';
