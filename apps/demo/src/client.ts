@@ -24,6 +24,11 @@ export class InferenceClient {
   constructor() {
     this.#worker = new Worker(new URL('./worker/inference.worker.ts', import.meta.url), { type: 'module', name: 'kvkit-inference' });
     this.#worker.onmessage = (e: MessageEvent<FromWorker>) => this.#handlers.get(e.data.id)?.(e.data);
+    // A worker that fails outside a request (it could not start, or ran out of memory) ends every request.
+    this.#worker.onerror = (e: ErrorEvent) => {
+      const error = { code: 'WORKER_FAILED', name: 'WorkerError', message: `the inference worker failed: ${e.message || 'unknown error'}; reload the page` };
+      for (const [id, handler] of [...this.#handlers]) handler({ type: 'error', id, error });
+    };
   }
 
   /**

@@ -19,6 +19,7 @@ const memoryLimit = params.has('memoryLimit') ? Number(params.get('memoryLimit')
 let model: ModelSummary | null = null;
 let busy: 'load' | 'generate' | 'needle' | null = null;
 let generationId = 0;
+let loadId = 0;
 
 const status = h('span', { testid: 'status', class: 'status' }, 'starting');
 const errorText = h('span', { testid: 'error' });
@@ -34,7 +35,7 @@ function setBusy(b: typeof busy): void {
   busy = b;
   status.textContent = b === 'load' ? 'loading model' : b === 'generate' ? 'generating' : b === 'needle' ? 'running needle' : model ? 'ready' : 'no model';
   status.className = `status ${b ?? (model ? 'ready' : 'idle')}`;
-  modelPanel.setBusy(b !== null);
+  modelPanel.setBusy(b !== null, b === 'load');
   generateView.setRunning(b === 'generate');
   generateView.generateButton.disabled = b !== null || !model;
   needleView.runButton.disabled = b !== null || !model;
@@ -45,10 +46,12 @@ async function load(choice: ModelChoice): Promise<void> {
   setBusy('load');
   const value = modelPanel.select.value;
   try {
-    const r = await client.request(
+    const req = client.request(
       { type: 'load', source: choice.source, label: choice.label, backend: modelPanel.backend.value as never, ...(memoryLimit !== undefined ? { memoryLimit } : {}) },
       (m) => m.type === 'progress' && modelPanel.progress(m.file, m.loaded, m.total),
-    ).done;
+    );
+    loadId = req.id;
+    const r = await req.done;
     if (r.type !== 'loaded') return;
     model = r.model;
     modelPanel.loaded(model, value);
@@ -122,7 +125,10 @@ async function runNeedle(): Promise<void> {
   }
 }
 
-const modelPanel = new ModelPanel((c) => void load(c));
+const modelPanel = new ModelPanel(
+  (c) => void load(c),
+  () => client.abort(loadId),
+);
 const settingsPanel = new SettingsPanel();
 const generateView = new GenerateView({ generate: () => void generate(), stop: () => client.abort(generationId), newChat: () => {} });
 const cacheView = new CacheView({ testPrefix: '' });

@@ -95,7 +95,7 @@ export function parsePolicy(kind: PolicyKind, raw: Readonly<Record<string, strin
     }
     if (p.kind === 'int' || p.kind === 'number') {
       const v = Number(text);
-      if (!Number.isFinite(v) || (p.kind === 'int' && !Number.isInteger(v))) throw new SettingsError(`${kind} ${p.name} must be ${p.kind === 'int' ? 'a whole number' : 'a number'}, got '${text}'`);
+      if (!Number.isFinite(v) || (p.kind === 'int' && !Number.isInteger(v))) throw new SettingsError(`${kind} parameter '${p.name}' must be ${p.kind === 'int' ? 'a whole number' : 'a number'}, got '${text}'`);
       out[p.name] = v;
     } else if (p.kind === 'bool') out[p.name] = text === 'true';
     else out[p.name] = text;

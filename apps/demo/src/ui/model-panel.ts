@@ -25,10 +25,16 @@ export class ModelPanel {
   readonly #info: HTMLElement;
   readonly #url: HTMLInputElement;
   readonly #custom = new Map<string, ModelChoice>();
-  /** The select's value of the model that is loaded now (restored when a load fails). */
-  #current = '';
+  /** The model and backend selected for what is loaded now (restored when a load fails). */
+  #current = { model: '', backend: 'auto' };
 
-  constructor(private readonly onChoose: (c: ModelChoice) => void) {
+  readonly #cancel: HTMLButtonElement;
+
+  constructor(
+    private readonly onChoose: (c: ModelChoice) => void,
+    onCancel: () => void,
+  ) {
+    this.#cancel = h('button', { testid: 'cancel-load', onclick: onCancel, disabled: true }, 'Cancel');
     this.select = h(
       'select',
       { testid: 'model', onchange: () => this.#chooseSelected() },
@@ -67,7 +73,7 @@ export class ModelPanel {
       this.#info,
       drop,
       h('div', { class: 'url-row' }, this.#url, loadUrl),
-      h('div', { class: 'progress-row' }, this.#progress, this.#progressText),
+      h('div', { class: 'progress-row' }, h('div', { class: 'row' }, this.#progress, this.#cancel), this.#progressText),
     );
   }
 
@@ -108,18 +114,21 @@ export class ModelPanel {
   /** After a load: what runs where, or (failed) back to the model that still runs. */
   loaded(m: ModelSummary | null, selectValue?: string): void {
     if (m) {
-      this.#current = selectValue ?? this.select.value;
+      this.#current = { model: selectValue ?? this.select.value, backend: this.backend.value };
       const b = m.backend;
       this.#info.textContent =
         `${m.label} (${m.format}, ${m.nLayers} layers, ${m.nHeads} heads / ${m.nKvHeads} KV heads) on ${b.kind}` +
         `${b.adapter ? ` — adapter ${b.adapter}` : ''} · ${b.threads} thread${b.threads === 1 ? '' : 's'}` +
         `${m.crossOriginIsolated ? '' : ' · page not cross-origin isolated'}${b.reason ? ` · ${b.reason}` : ''}`;
-    } else if (this.#current) {
-      this.select.value = this.#current;
+    } else if (this.#current.model) {
+      this.select.value = this.#current.model;
+      this.backend.value = this.#current.backend;
     }
   }
 
-  setBusy(busy: boolean): void {
+  /** While anything runs the model cannot change; a load in progress can be cancelled. */
+  setBusy(busy: boolean, loading: boolean): void {
     for (const el of this.element.querySelectorAll<HTMLInputElement | HTMLSelectElement | HTMLButtonElement>('input, select, button')) el.disabled = busy;
+    this.#cancel.disabled = !loading;
   }
 }
