@@ -4,6 +4,7 @@ import type { ByteLayout } from './bytes.js';
 import { bytesPerToken, cacheBytes, peakCacheBytes } from './bytes.js';
 import { LayerKv } from './layouts/layer-kv.js';
 import { PagePool } from './layouts/page-pool.js';
+import type { PoolImage } from './layouts/page-pool.js';
 
 export type CacheLayoutKind = 'contiguous' | 'paged';
 
@@ -25,6 +26,26 @@ export interface KvCacheOptions {
   readonly kvDtype?: KvDtype;
   /** KIVI group size G (default 32) and full-precision residual R (default 128, R % G == 0). */
   readonly kivi?: { readonly group?: number; readonly residual?: number };
+  /** Initial storage bytes (a restored snapshot): the pool's tensors and, for KIVI, each source layer's residual rings. */
+  readonly image?: KvCacheImage;
+}
+
+export interface KvCacheImage {
+  readonly pool: PoolImage;
+  readonly rings?: ReadonlyMap<number, { readonly k: Uint8Array; readonly v: Uint8Array }>;
+}
+
+/** How a cache with these options sizes its page pool: tokens per page, pages per head, pool pages. */
+export function cacheGeometry(opts: KvCacheOptions): { pageSize: number; pagesPerHead: number; pages: number; sources: number[] } {
+  const sources = (opts.kvSource ?? Array.from({ length: opts.nLayers }, (_, l) => l)).filter((s, l) => s === l);
+  const paged = (opts.layout ?? 'contiguous') === 'paged';
+  const group = opts.kivi?.group ?? 32;
+  const kivi = kiviBits(opts.kvDtype ?? 'f32') !== undefined;
+  // KIVI key groups never straddle pages: pages are whole groups (32 tokens by default).
+  const pageSize = paged ? (opts.pageSize ?? (kivi ? group : 16)) : kivi ? Math.ceil(opts.maxTokens / group) * group : opts.maxTokens;
+  const pagesPerHead = Math.ceil(opts.maxTokens / pageSize);
+  const pages = paged ? (opts.poolPages ?? sources.length * opts.nKvHeads * pagesPerHead) : sources.length * opts.nKvHeads;
+  return { pageSize, pagesPerHead, pages, sources };
 }
 
 export interface CacheStats {
@@ -65,21 +86,27 @@ export class KvCache implements Disposable {
         throw new InvalidArgumentError(`kvSource[${l}] = ${s}: a layer must read itself or an earlier layer that owns its cache`);
       }
     });
-    const sources = this.sourceLayers;
     const paged = this.layout === 'paged';
     this.kvDtype = opts.kvDtype ?? 'f32';
     this.#kivi = opts.kivi;
     const group = opts.kivi?.group ?? 32;
-    const kivi = kiviBits(this.kvDtype) !== undefined;
-    // KIVI key groups never straddle pages: pages are whole groups (32 tokens by default).
-    const pageSize = paged ? (opts.pageSize ?? (kivi ? group : 16)) : kivi ? Math.ceil(maxTokens / group) * group : maxTokens;
-    const pagesPerHead = Math.ceil(maxTokens / pageSize);
-    const pages = paged ? (opts.poolPages ?? sources.length * nKvHeads * pagesPerHead) : sources.length * nKvHeads;
-    this.#pool = new PagePool(backend, { pages, pageSize, headDim, dtype: this.kvDtype, group });
+    const { pageSize, pages, sources } = cacheGeometry(opts);
+    this.#pool = new PagePool(backend, { pages, pageSize, headDim, dtype: this.kvDtype, group, ...(opts.image ? { image: opts.image.pool } : {}) });
     for (const s of sources) {
-      const layer = new LayerKv(backend, this.#pool, { nKvHeads, capacity: maxTokens, preassign: !paged, ...(opts.kivi?.residual ? { residual: opts.kivi.residual } : {}) });
+      const ring = opts.image?.rings?.get(s);
+      const layer = new LayerKv(backend, this.#pool, { nKvHeads, capacity: maxTokens, preassign: !paged, ...(opts.kivi?.residual ? { residual: opts.kivi.residual } : {}), ...(ring ? { ring } : {}) });
       this.#layers.set(s, layer);
     }
+  }
+
+  /** The page pool every source layer and KV head takes its pages from. */
+  get pool(): PagePool {
+    return this.#pool;
+  }
+
+  /** KIVI group size and residual as given (defaults apply where absent). */
+  get kivi(): { readonly group?: number; readonly residual?: number } | undefined {
+    return this.#kivi;
   }
 
   /** Layers that own K/V, ascending. */

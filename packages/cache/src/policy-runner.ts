@@ -38,6 +38,19 @@ export interface CompressionReport {
 
 type Phase = 'prefill' | 'decode';
 
+/** What a policy carries between steps besides the cache itself (a snapshot stores it). */
+export interface PolicyRunnerState {
+  /** The per-layer token budget, once known. */
+  readonly budget: number | undefined;
+  /** Tokens decoded since the prompt (recompression's step counter). */
+  readonly decoded: number;
+  readonly reports: readonly CompressionReport[];
+  /** Per source layer: H2O's accumulated score per KV head, or TOVA's one row, for the live tokens in order. */
+  readonly scores: ReadonlyMap<number, readonly Float64Array[]>;
+  /** Recompression: the window sums gathered so far in this interval, per source layer ([nHeads, capacitySlots]). */
+  readonly recent: ReadonlyMap<number, Float64Array>;
+}
+
 /**
  * Runs a policy against a cache: asks the backend's attention for the statistics it needs, compresses
  * the prompt after prefill (`afterPrefill`), and keeps decoding within budget (`beforeAppend`, and
@@ -104,6 +117,43 @@ export class PolicyRunner implements Disposable {
     // A byte budget covers the whole cache: every source layer and head at `t` tokens, KIVI residual included,
     // at its peak (just before a residual block is quantised), so the cache never passes the budget.
     return resolveBudget(this.#spec, { n, bytesForTokens: (t) => this.#cache.peakBytesAt(t), policy: this.policy }).tokens;
+  }
+
+  /** A copy of the state that decides future evictions (scores, budget, step counter). */
+  exportState(): PolicyRunnerState {
+    const scores = new Map<number, Float64Array[]>();
+    for (const [l, rows] of this.#scores) {
+      const kv = this.#cache.layer(l);
+      scores.set(l, rows.map((r, h) => r.slice(0, kv.held(h))));
+    }
+    const recent = new Map<number, Float64Array>();
+    for (const [l, acc] of this.#recent) recent.set(l, acc.slice());
+    return { budget: this.#budget, decoded: this.#decoded, reports: this.#reports.slice(), scores, recent };
+  }
+
+  /** Takes the state `exportState` gave, for a cache already holding the same tokens. */
+  importState(state: PolicyRunnerState): void {
+    const scores = new Map<number, Float64Array[]>();
+    for (const [l, rows] of state.scores) {
+      if (!this.#cache.owns(l)) throw new InvalidPolicyConfigError(`policy state for layer ${l}, which owns no cache`);
+      const kv = this.#cache.layer(l);
+      scores.set(l, rows.map((r, h) => {
+        if (r.length !== kv.held(h)) throw new InvalidPolicyConfigError(`policy scores of layer ${l} row ${h}: ${r.length} for ${kv.held(h)} tokens held`);
+        const row = new Float64Array(kv.capacitySlots);
+        row.set(r);
+        return row;
+      }));
+    }
+    for (const [l, acc] of state.recent) {
+      if (!this.#cache.owns(l) || acc.length !== this.#nHeads * this.#cache.layer(l).capacitySlots) throw new InvalidPolicyConfigError(`recompression sums of layer ${l} do not fit the cache`);
+    }
+    this.#budget = state.budget;
+    this.#decoded = state.decoded;
+    this.#reports = state.reports.slice();
+    this.#scores.clear();
+    for (const [l, rows] of scores) this.#scores.set(l, rows);
+    this.#recent.clear();
+    for (const [l, acc] of state.recent) this.#recent.set(l, acc.slice());
   }
 
   /** The statistics to request from the attention of layer `layer` in this phase. */
@@ -347,9 +397,13 @@ function reduceHead(rows: Float32Array, nHeads: number, nKvHeads: number, kvHead
   return gqaReduce(packed, g, 1, len, mode);
 }
 
-/** Reorder a live-indexed score row as `LayerKv.retain` reordered the tokens (sources are never overwritten first). */
+/**
+ * Reorder a live-indexed score row as `LayerKv.retain` reordered the tokens (sources are never
+ * overwritten first); entries past the kept ones are zeroed, so a token appended there starts from 0.
+ */
 function permute(row: Float64Array, order: Int32Array): void {
   order.forEach((j, i) => (row[i] = row[j]!));
+  row.fill(0, order.length);
 }
 
 function samePositions(a: Int32Array, b: Int32Array): boolean {

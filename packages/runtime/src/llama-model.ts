@@ -1,6 +1,7 @@
 import type { LoadedModel, ModelConfig, ModelWeights } from '@kvkit/loaders';
 import type { Backend, HostTensor, Tensor } from '@kvkit/tensor';
 import { decode, numel, ShapeMismatchError } from '@kvkit/tensor';
+import { modelIdentity } from './snapshot/model-identity.js';
 
 export interface LayerTensors {
   readonly attnNorm: Tensor;
@@ -23,10 +24,13 @@ export class LlamaModel implements Disposable {
   readonly layers: readonly LayerTensors[];
   readonly finalNorm: Tensor;
   readonly output: Tensor;
+  /** A hash of the config and a digest of the weights (see `modelIdentity`): snapshots carry it. */
+  readonly identity: string;
 
   private constructor(backend: Backend, config: ModelConfig, weights: ModelWeights) {
     this.backend = backend;
     this.config = config;
+    this.identity = modelIdentity(config, weights);
     const up = (t: HostTensor): Tensor => backend.tensor(t.dtype, t.shape, t.data);
     // Norm weights are small and read every token: keep them f32 whatever the file stores.
     const upF32 = (t: HostTensor): Tensor => backend.tensor('f32', t.shape, t.dtype === 'f32' ? t.data : decode(t.dtype, t.data, numel(t.shape)));

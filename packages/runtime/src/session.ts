@@ -1,10 +1,21 @@
-import type { CacheLayoutKind, CachePolicyOptions, CacheStats, CompressionReport } from '@kvkit/cache';
+import type { CacheLayoutKind, CachePolicyOptions, CacheStats, CompressionReport, KvCacheImage } from '@kvkit/cache';
 import { KvCache, PolicyRunner } from '@kvkit/cache';
 import type { KvDtype, RopeOptions } from '@kvkit/tensor';
 import { InvalidArgumentError } from '@kvkit/tensor';
 import { Activations } from './activations.js';
 import { ContextOverflowError } from './errors.js';
 import type { LlamaModel } from './llama-model.js';
+import type { RestoreExpectations, TextSnapshotState } from './snapshot/session-snapshot.js';
+import { decodeSessionSnapshot, encodeSessionSnapshot } from './snapshot/session-snapshot.js';
+
+export interface SnapshotOptions {
+  /** Your application's JSON, kept in the snapshot's header (`readSnapshotHeader(bytes).meta`). */
+  readonly meta?: unknown;
+  /** TextSession's pending token and text; set by `TextSession.snapshot()`. */
+  readonly text?: TextSnapshotState;
+}
+
+export type RestoreOptions = RestoreExpectations;
 
 export type SessionMode = 'cache' | 'recompute';
 
@@ -23,6 +34,9 @@ export interface SessionOptions {
   readonly kivi?: { readonly group?: number; readonly residual?: number };
 }
 
+// Set by Session's static block: restore fills a new session's private token list and policy state.
+let adopt: (session: Session, tokens: readonly number[], state: ReturnType<PolicyRunner['exportState']> | undefined) => void;
+
 /** One sequence being decoded: its tokens, its KV cache and the scratch of its forward passes. */
 export class Session implements Disposable {
   readonly model: LlamaModel;
@@ -36,7 +50,8 @@ export class Session implements Disposable {
   readonly #rope: RopeOptions;
   readonly #ropeK: RopeOptions;
 
-  constructor(model: LlamaModel, opts: SessionOptions = {}) {
+  /** `image`: initial cache storage, given only by `Session.restore`. */
+  constructor(model: LlamaModel, opts: SessionOptions = {}, image?: KvCacheImage) {
     const c = model.config;
     this.model = model;
     this.#opts = opts;
@@ -53,6 +68,7 @@ export class Session implements Disposable {
       ...(opts.pageSize ? { pageSize: opts.pageSize } : {}),
       ...(opts.kvDtype ? { kvDtype: opts.kvDtype } : {}),
       ...(opts.kivi ? { kivi: opts.kivi } : {}),
+      ...(image ? { image } : {}),
     });
     if (opts.policy && this.mode === 'recompute') throw new InvalidArgumentError('a cache policy needs a cache: drop recompute mode or the policy');
     this.#policy = opts.policy ? new PolicyRunner(model.backend, this.cache, c.nHeads, opts.policy) : undefined;
@@ -200,10 +216,51 @@ export class Session implements Disposable {
     return { session, logits };
   }
 
+  /**
+   * The session as bytes: the model's identity, the options, the tokens, the cache's bytes in use and
+   * the policy's state (scores, budget), so that `Session.restore` continues exactly as this session
+   * would. Size: about `stats().bytesUsed` plus a header (and H2O/TOVA scores, 8 bytes per token).
+   */
+  async snapshot(opts: SnapshotOptions = {}): Promise<Uint8Array> {
+    return encodeSessionSnapshot({
+      identity: this.model.identity,
+      config: this.model.config,
+      backend: this.model.backend,
+      mode: this.mode,
+      maxTokens: this.maxTokens,
+      policy: this.#opts.policy ? { ...this.#opts.policy, policy: this.#policy!.policy } : undefined,
+      tokens: this.#tokens,
+      cache: this.cache,
+      policyState: this.#policy?.exportState(),
+      ...(opts.text ? { text: opts.text } : {}),
+      ...(opts.meta !== undefined ? { meta: opts.meta } : {}),
+    });
+  }
+
+  /**
+   * A session rebuilt from `snapshot()` bytes on this model (any backend): it continues bit-exactly.
+   * Bad bytes throw a typed error (SNAPSHOT_TRUNCATED, SNAPSHOT_BAD_MAGIC, SNAPSHOT_VERSION,
+   * SNAPSHOT_CHECKSUM, SNAPSHOT_MALFORMED, SNAPSHOT_MODEL_MISMATCH, SNAPSHOT_OPTIONS_MISMATCH) and
+   * leave nothing allocated.
+   */
+  static restore(model: LlamaModel, bytes: Uint8Array, opts: RestoreOptions = {}): Session {
+    return restoreSessionSnapshot(model, bytes, opts).session;
+  }
+
   /** Start a new sequence on the same model. */
   reset(): void {
     this.#tokens.length = 0;
     this.cache.clear();
+  }
+
+  /** Restore's second half: the tokens and the policy's state into a session built on the snapshot's storage. */
+  static #adopt(session: Session, tokens: readonly number[], policyState: ReturnType<PolicyRunner['exportState']> | undefined): void {
+    if (policyState) session.#policy?.importState(policyState);
+    session.#tokens.push(...tokens);
+  }
+
+  static {
+    adopt = (session, tokens, state) => Session.#adopt(session, tokens, state);
   }
 
   [Symbol.dispose](): void {
@@ -211,4 +268,27 @@ export class Session implements Disposable {
     for (const a of this.#acts.values()) a[Symbol.dispose]();
     this.cache.dispose();
   }
+}
+
+
+/** `Session.restore`, also returning the header's text state and application meta (TextSession uses them). */
+export function restoreSessionSnapshot(model: LlamaModel, bytes: Uint8Array, opts: RestoreOptions = {}): { session: Session; text: TextSnapshotState | null; meta: unknown } {
+  const d = decodeSessionSnapshot(bytes, model.identity, opts);
+  const h = d.header;
+  const c = h.cache;
+  const options: SessionOptions = {
+    mode: h.session.mode,
+    maxTokens: h.session.maxTokens,
+    ...(h.session.policy ? { policy: h.session.policy } : {}),
+    ...(c ? { layout: c.layout, kvDtype: c.kvDtype, ...(c.layout === 'paged' ? { pageSize: c.pageSize } : {}), ...(c.kivi ? { kivi: c.kivi } : {}) } : {}),
+  };
+  const session = new Session(model, options, d.cache?.options.image);
+  try {
+    d.cache?.apply(session.cache);
+    adopt(session, d.tokens, d.policyState);
+  } catch (e) {
+    session[Symbol.dispose]();
+    throw e;
+  }
+  return { session, text: h.text, meta: h.meta };
 }

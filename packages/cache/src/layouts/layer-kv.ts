@@ -10,6 +10,8 @@ export interface LayerKvOptions {
   readonly preassign: boolean;
   /** KIVI: newest tokens kept in f16 (default 128, a multiple of the pool's group). */
   readonly residual?: number;
+  /** KIVI: initial bytes of the f16 residual rings (a restored snapshot); zeros otherwise. */
+  readonly ring?: { readonly k: Uint8Array; readonly v: Uint8Array };
 }
 
 /**
@@ -53,8 +55,8 @@ export class LayerKv {
         group: pool.group,
         residual,
         keyParams: pool.keyParams!,
-        residualK: backend.tensor('f16', [nKvHeads * residual, pool.headDim]),
-        residualV: backend.tensor('f16', [nKvHeads * residual, pool.headDim]),
+        residualK: backend.tensor('f16', [nKvHeads * residual, pool.headDim], opts.ring?.k),
+        residualV: backend.tensor('f16', [nKvHeads * residual, pool.headDim], opts.ring?.v),
         keyQuantized: new Int32Array(nKvHeads),
         valueQuantized: new Int32Array(nKvHeads),
         ringBase: new Int32Array(nKvHeads),

@@ -2,6 +2,13 @@ import type { Backend, KvDtype, Tensor } from '@kvkit/tensor';
 import { InvalidArgumentError, int8Layout, kiviBits, kiviCodeBytes, kiviValueGroups } from '@kvkit/tensor';
 import { CacheFullError } from '../cache-errors.js';
 
+/** Raw bytes of a pool's tensors, in their storage encoding (f32/f16/bf16 little-endian, or u8 rows). */
+export interface PoolImage {
+  readonly k: Uint8Array;
+  readonly v: Uint8Array;
+  readonly keyParams?: Uint8Array;
+}
+
 /**
  * Fixed pool of K/V pages shared by every layer and KV head of a cache. A page holds `pageSize`
  * tokens of one head, in the cache's KV dtype: f32/f16/bf16 rows, int8 blocks, or KIVI codes (plus,
@@ -22,7 +29,8 @@ export class PagePool implements Disposable {
   readonly bytesPerPage: number;
   readonly #free: number[];
 
-  constructor(backend: Backend, opts: { pages: number; pageSize: number; headDim: number; dtype?: KvDtype; group?: number }) {
+  /** `image`: the pools' initial bytes in their storage encoding (a restored snapshot); zeros otherwise. */
+  constructor(backend: Backend, opts: { pages: number; pageSize: number; headDim: number; dtype?: KvDtype; group?: number; image?: PoolImage }) {
     const { pages, pageSize, headDim } = opts;
     for (const [k, v] of Object.entries({ pages, pageSize, headDim })) {
       if (!Number.isSafeInteger(v) || v <= 0) throw new InvalidArgumentError(`page pool: ${k} must be a positive integer, got ${v}`);
@@ -33,24 +41,25 @@ export class PagePool implements Disposable {
     this.dtype = opts.dtype ?? 'f32';
     this.group = opts.group ?? 32;
     const rows = pages * pageSize;
+    const img = opts.image;
     const bits = kiviBits(this.dtype);
     switch (this.dtype) {
       case 'f32':
       case 'f16':
       case 'bf16':
-        this.k = backend.tensor(this.dtype, [rows, headDim]);
-        this.v = backend.tensor(this.dtype, [rows, headDim]);
+        this.k = backend.tensor(this.dtype, [rows, headDim], img?.k);
+        this.v = backend.tensor(this.dtype, [rows, headDim], img?.v);
         break;
       case 'int8':
-        this.k = backend.tensor('u8', [rows, int8Layout(headDim).slotBytes]);
-        this.v = backend.tensor('u8', [rows, int8Layout(headDim).slotBytes]);
+        this.k = backend.tensor('u8', [rows, int8Layout(headDim).slotBytes], img?.k);
+        this.v = backend.tensor('u8', [rows, int8Layout(headDim).slotBytes], img?.v);
         break;
       case 'kivi2':
       case 'kivi4': {
         const codes = kiviCodeBytes(headDim, bits!);
-        this.k = backend.tensor('u8', [rows, codes]);
-        this.v = backend.tensor('u8', [rows, codes + 4 * kiviValueGroups(headDim, this.group)]);
-        this.keyParams = backend.tensor('u8', [rows / this.group, 4 * headDim]);
+        this.k = backend.tensor('u8', [rows, codes], img?.k);
+        this.v = backend.tensor('u8', [rows, codes + 4 * kiviValueGroups(headDim, this.group)], img?.v);
+        this.keyParams = backend.tensor('u8', [rows / this.group, 4 * headDim], img?.keyParams);
         break;
       }
       default:

@@ -5,8 +5,8 @@ import { LoadAbortedError, loadModelFrom } from '@kvkit/loaders';
 import type { Backend } from '@kvkit/tensor';
 import { InvalidArgumentError, KvkitError } from '@kvkit/tensor';
 import { LlamaModel } from '../llama-model.js';
-import type { SessionOptions } from '../session.js';
-import { Session } from '../session.js';
+import type { RestoreOptions, SessionOptions } from '../session.js';
+import { restoreSessionSnapshot, Session } from '../session.js';
 import type { ChatTemplateSource } from '../text/chat-template.js';
 import { TextSession } from '../text/text-session.js';
 import type { BackendChoice, BackendInfo, BackendOptions } from './backend-choice.js';
@@ -105,6 +105,17 @@ export class LanguageModel implements Disposable {
     }
     const session = new Session(this.model, { ...rest, ...storage, ...(policy ? { policy } : {}) });
     return new TextSession(session, this.tokenizer, this.chatTemplate);
+  }
+
+  /**
+   * A session from `TextSession.snapshot()` (or `Session.snapshot()`) bytes, made with this model on
+   * any backend: it continues where the snapshot was taken. Typed errors for bad bytes (see
+   * `Session.restore`); `opts` may insist on a KV dtype, layout or policy.
+   */
+  restoreSession(bytes: Uint8Array, opts: RestoreOptions = {}): TextSession {
+    if (this.#disposed) throw new KvkitError('DISPOSED', 'this model was disposed');
+    const { session, text } = restoreSessionSnapshot(this.model, bytes, opts);
+    return new TextSession(session, this.tokenizer, this.chatTemplate, text ?? undefined);
   }
 
   /** Frees the weights and the backend (its threads or GPU device). */

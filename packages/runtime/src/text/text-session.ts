@@ -6,6 +6,7 @@ import { generate } from '../generate.js';
 import type { SamplerOptions } from '../sampler.js';
 import { Sampler } from '../sampler.js';
 import type { Session } from '../session.js';
+import type { TextSnapshotState } from '../snapshot/session-snapshot.js';
 import type { ChatMessage, ChatTemplateSource } from './chat-template.js';
 import { ChatTemplateMissingError, PLAIN_CHAT_STOP, PLAIN_CHAT_TEMPLATE, renderChat } from './chat-template.js';
 import type { GenerationResult, TextChunk, TextFinishReason } from './generation-stream.js';
@@ -55,10 +56,25 @@ export class TextSession implements Disposable {
   #text = '';
   #busy = false;
 
-  constructor(session: Session, tokenizer: Tokenizer, chatTemplate?: ChatTemplateSource) {
+  /** `state`: the pending token and text of a restored snapshot (`LanguageModel.restoreSession`). */
+  constructor(session: Session, tokenizer: Tokenizer, chatTemplate?: ChatTemplateSource, state?: TextSnapshotState) {
     this.session = session;
     this.tokenizer = tokenizer;
     this.#template = chatTemplate;
+    if (state) {
+      this.#pending = state.pending ?? undefined;
+      this.#text = state.text;
+    }
+  }
+
+  /**
+   * The session as bytes (its cache, policy state, tokens, and the sampled token not fed yet and the
+   * text so far), for `LanguageModel.restoreSession`: a generate or chat after the restore continues
+   * as this session would. Not while generating (SessionBusyError).
+   */
+  async snapshot(opts: { meta?: unknown } = {}): Promise<Uint8Array> {
+    if (this.#busy) throw new SessionBusyError();
+    return this.session.snapshot({ ...opts, text: { pending: this.#pending ?? null, text: this.#text } });
   }
 
   /** Continue the sequence with `prompt` (BOS first on an empty session) and stream the generated text. */
