@@ -2,7 +2,9 @@
 // playwright-core), served with the cross-origin isolation headers. The page's text and bytes are
 // checked against @kvkit/runtime run in Node on the CPU reference backend. Screenshots of each view go
 // to test-output/screenshots/ (not committed; docs/demo/ holds a committed set).
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { Server } from 'node:http';
 import { fileURLToPath } from 'node:url';
 import type { Browser, Page } from 'playwright-core';
@@ -97,6 +99,15 @@ describe('the demo app in headless Chromium', () => {
     await shot('1-first-load');
   });
 
+  it('a first visit generates with the defaults: StreamingLLM at 48 tokens evicts the middle while decoding', async () => {
+    expect(await byId('policy').inputValue()).toBe('streaming');
+    const ref = await cpuGenerate(PROMPT, 96, { policy: 'streaming', budget: 48 });
+    expect(await generate()).toBe(ref.text);
+    expect(Number(await text('cache-bytes'))).toBe(ref.bytesUsed);
+    expect(ref.bytesUsed).toBeLessThan(ref.fullBytes);
+    await shot('2-first-generation-streaming-48');
+  });
+
   it('generates greedily the same text as @kvkit/runtime on the CPU backend in Node', async () => {
     const ref = await cpuGenerate(PROMPT, 64);
     await setSettings({ policy: 'full', maxTokens: 64, prompt: PROMPT });
@@ -106,7 +117,7 @@ describe('the demo app in headless Chromium', () => {
     // Full cache: every token of the sequence is held.
     expect(Number(await text('cache-bytes'))).toBe(ref.bytesUsed);
     expect(Number(await text('cache-bytes'))).toBe(Number(await text('full-bytes')));
-    await shot('2-generate-full-cache');
+    await shot('3-generate-full-cache');
   });
 
   it('SnapKV at budget 32: cache-bytes is the session\'s own stats and below the full cache', async () => {
@@ -121,7 +132,7 @@ describe('the demo app in headless Chromium', () => {
     // The kept text marks evicted prompt tokens.
     expect(await page.locator('[data-testid="kept-text"] .gone').count()).toBeGreaterThan(100);
     await byId('heatmap').hover({ position: { x: 200, y: 20 } });
-    await shot('3-cache-view-snapkv-32');
+    await shot('4-cache-view-snapkv-32');
   });
 
   it('stops a generation, and the session generates again', async () => {
@@ -158,7 +169,7 @@ describe('the demo app in headless Chromium', () => {
     await byId('recommend-bytes').fill('65536');
     await byId('recommend').click();
     expect(await text('recommendation')).toMatch(/holds \d+ of \d+ tokens per layer as int8.*DynamicKV/);
-    await shot('4-needle-playground');
+    await shot('5-needle-playground');
     await byId('tab-generate').click();
   });
 
@@ -185,7 +196,7 @@ describe('the demo app in headless Chromium', () => {
 
     await byId('model-url').fill('/no-such-model/model.gguf');
     expect(await errorAfter(() => byId('load-url').click())).toMatch(/ModelFetchError \(FETCH_FAILED\).*404/);
-    await shot('5-error-404');
+    await shot('6-error-404');
     expect(await byId('model').inputValue()).toBe('gqa');
     expect(await text('backend-info')).toMatch(/^gqa /);
 
@@ -228,11 +239,16 @@ describe('the demo app in headless Chromium', () => {
     page = small;
     try {
       await waitReady();
-      const big = { name: 'big.gguf', mimeType: 'application/octet-stream', buffer: Buffer.alloc(6_000_000) };
+      // A 6 MB file on disk (sparse): Chromium reads it from the path, nothing is sent through the driver.
+      const dir = mkdtempSync(join(tmpdir(), 'kvkit-demo-'));
+      const big = join(dir, 'big.gguf');
+      writeFileSync(big, '');
+      truncateSync(big, 6_000_000);
       expect(await errorAfter(() => byId('model-file').setInputFiles(big))).toMatch(/ModelTooLargeError \(MODEL_TOO_LARGE\): the model's files are 5\.7 MiB but this device can hold at most 3\.8 MiB/);
       const ref = await cpuGenerate(PROMPT, 24);
       await setSettings({ maxTokens: 24, prompt: PROMPT });
       expect(await generate()).toBe(ref.text);
+      rmSync(dir, { recursive: true });
     } finally {
       page = prev;
       await small.close();
@@ -262,7 +278,7 @@ describe('the demo app in headless Chromium', () => {
     await generate();
     expect(Number(await text('cache-bytes'))).toBeLessThan(Number(await text('full-bytes')));
     await byId('heatmap').scrollIntoViewIfNeeded();
-    await shot('6-sharing-map-mlkv4');
+    await shot('8-sharing-map-mlkv4-pyramidkv');
     expect(pageErrors).toEqual([]);
   });
 });

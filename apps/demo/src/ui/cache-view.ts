@@ -18,6 +18,8 @@ function keptSet(s: CacheSnapshot, layer: number | 'any'): Set<number> {
   return kept;
 }
 
+const EMPTY = 'Nothing cached yet: press Generate, and this view fills live with what each layer keeps.';
+
 export class CacheView {
   readonly element: HTMLElement;
   readonly #o: CacheViewOptions;
@@ -40,7 +42,7 @@ export class CacheView {
     const t = (id: string) => `${o.testPrefix}${id}`;
     this.#bytes = h('span', { testid: t('cache-bytes'), class: 'mono' }, '0');
     this.#full = h('span', { testid: t('full-bytes'), class: 'mono' }, '0');
-    this.#gaugeText = h('span', { class: 'gauge-text' }, 'no cache yet');
+    this.#gaugeText = h('span', { class: 'gauge-text' }, EMPTY);
     this.#gauge = { held: h('div', { class: 'gauge-held' }), full: h('div', { class: 'gauge-full' }), budget: h('div', { class: 'gauge-budget' }) };
     this.#canvas = h('canvas', { testid: t('heatmap'), class: 'heatmap' });
     this.#tip = h('div', { class: 'heatmap-tip' }, o.compact ? '' : 'Hover the map: layer, head and token at a position.');
@@ -85,7 +87,7 @@ export class CacheView {
     this.#snapshot = null;
     this.#bytes.textContent = '0';
     this.#full.textContent = '0';
-    this.#gaugeText.textContent = 'no cache yet';
+    this.#gaugeText.textContent = this.#o.compact ? '' : EMPTY;
     this.#text.replaceChildren();
     this.#summary.textContent = '';
     const g = this.#canvas.getContext('2d');

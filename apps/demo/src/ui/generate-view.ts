@@ -43,6 +43,7 @@ export class GenerateView {
       'section',
       { class: 'panel generate-view' },
       h('div', { class: 'row' }, h('h2', {}, 'Generate'), this.#mode, newChat),
+      h('p', { class: 'muted intro' }, 'Pick a cache policy and budget on the left, press Generate, and watch below which tokens the cache keeps and what it costs. The needle playground asks whether a hidden fact survives.'),
       this.#transcript,
       this.prompt,
       h('div', { class: 'row' }, this.generateButton, this.stopButton, h('small', { class: 'muted' }, 'Ctrl+Enter generates. The model runs in a Web Worker: the page stays responsive.')),

@@ -6,6 +6,12 @@ import type { BudgetMode } from '../settings.js';
 import { cacheSettings, KV_DTYPE_LIST, POLICIES, SettingsError } from '../settings.js';
 import { h, labelled, option } from './dom.js';
 
+/**
+ * What a first visit runs: StreamingLLM keeping 48 tokens per layer over 96 generated tokens, so the
+ * first generation already shows eviction (the middle of the text drops out of the cache).
+ */
+const DEFAULT_POLICY = 'streaming';
+
 export class SettingsPanel {
   readonly element: HTMLElement;
   readonly policy: HTMLSelectElement;
@@ -20,12 +26,12 @@ export class SettingsPanel {
   readonly #note: HTMLElement;
 
   constructor() {
-    this.policy = h('select', { testid: 'policy', onchange: () => this.#renderParams() }, ...POLICIES.map((p) => option(p.kind, p.title, p.kind === 'full')));
-    this.budget = h('input', { testid: 'budget', value: '64', inputmode: 'numeric', size: 8 });
+    this.policy = h('select', { testid: 'policy', onchange: () => this.#renderParams() }, ...POLICIES.map((p) => option(p.kind, p.title, p.kind === DEFAULT_POLICY)));
+    this.budget = h('input', { testid: 'budget', value: '48', inputmode: 'numeric', size: 8 });
     this.budgetMode = h('select', { testid: 'budget-mode' }, option('tokens', 'tokens per layer', true), option('ratio', 'ratio of the prompt'), option('bytes', 'bytes of the whole cache'));
     this.kvDtype = h('select', { testid: 'kv-dtype' }, ...KV_DTYPE_LIST.map((d) => option(d, d, d === 'f32')));
     this.#params = h('div', { class: 'params' });
-    this.#maxTokens = h('input', { testid: 'max-tokens', value: '64', size: 6 });
+    this.#maxTokens = h('input', { testid: 'max-tokens', value: '96', size: 6 });
     this.#temperature = h('input', { testid: 'temperature', value: '0', size: 6 });
     this.#seed = h('input', { testid: 'seed', value: '1', size: 6 });
     this.#note = h('small', { class: 'muted' }, 'Changes take effect on the next generation.');
