@@ -27,3 +27,4 @@ export { ChatTemplateError, ChatTemplateMissingError, PLAIN_CHAT_STOP, PLAIN_CHA
 export type { ChatMessage, ChatTemplateSource } from './text/chat-template.js';
 export { StopStringMatcher } from './text/stop-strings.js';
 export { TokenTextStream, tokensToText } from './text/token-text.js';
+export * from './store/index.js';
