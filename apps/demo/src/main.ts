@@ -1,12 +1,13 @@
 // The demo page: wires the panels to the inference worker. One request runs at a time (a stop
 // request aside); the page only draws.
 import { InferenceClient, WorkerRequestError } from './client.js';
-import type { FromWorker, ModelSummary } from './protocol.js';
+import type { BackendName, CacheSettings, FromWorker, ModelSummary, SamplingSettings } from './protocol.js';
 import { CacheView } from './ui/cache-view.js';
 import { h } from './ui/dom.js';
 import { GenerateView } from './ui/generate-view.js';
 import type { ModelChoice } from './ui/model-panel.js';
 import { ModelPanel, shippedChoice } from './ui/model-panel.js';
+import type { NeedleParams } from './ui/needle-view.js';
 import { NeedleView } from './ui/needle-view.js';
 import { SettingsPanel } from './ui/settings-panel.js';
 import './style.css';
@@ -47,7 +48,7 @@ async function load(choice: ModelChoice): Promise<void> {
   const value = modelPanel.select.value;
   try {
     const req = client.request(
-      { type: 'load', source: choice.source, label: choice.label, backend: modelPanel.backend.value as never, ...(memoryLimit !== undefined ? { memoryLimit } : {}) },
+      { type: 'load', source: choice.source, label: choice.label, backend: modelPanel.backend.value as BackendName, ...(memoryLimit !== undefined ? { memoryLimit } : {}) },
       (m) => m.type === 'progress' && modelPanel.progress(m.file, m.loaded, m.total),
     );
     loadId = req.id;
@@ -68,7 +69,8 @@ async function load(choice: ModelChoice): Promise<void> {
 
 async function generate(): Promise<void> {
   if (busy || !model) return;
-  let cache, sampling;
+  let cache: CacheSettings;
+  let sampling: SamplingSettings;
   try {
     cache = settingsPanel.cache();
     sampling = settingsPanel.sampling();
@@ -102,7 +104,7 @@ async function generate(): Promise<void> {
 
 async function runNeedle(): Promise<void> {
   if (busy || !model) return;
-  let p;
+  let p: NeedleParams;
   try {
     p = needleView.params();
   } catch (e) {

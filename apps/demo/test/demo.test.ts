@@ -27,6 +27,7 @@ if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: apt-get inst
 let browser: Browser;
 let server: Server;
 let origin: string;
+let hits: Map<string, number>;
 let page: Page;
 const pageErrors: string[] = [];
 
@@ -78,7 +79,7 @@ async function errorAfter(action: () => Promise<unknown>): Promise<string> {
 
 describe('the demo app in headless Chromium', () => {
   beforeAll(async () => {
-    ({ server, origin } = await serveStatic(DIST, { isolated: true }));
+    ({ server, origin, hits } = await serveStatic(DIST, { isolated: true }));
     browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] });
     page = await openPage();
   });
@@ -97,6 +98,18 @@ describe('the demo app in headless Chromium', () => {
     expect(Number(/· (\d+) threads/.exec(info)![1])).toBeGreaterThan(1);
     expect(await byId('model').inputValue()).toBe('gqa');
     await shot('1-first-load');
+  });
+
+  it('keeps the downloaded model in Cache Storage: a reload does not download it again', async () => {
+    const weights = () => [...hits].filter(([path]) => path.endsWith('.safetensors'));
+    expect(weights()).toEqual([[expect.stringMatching(/^\/assets\/model-.*\.safetensors$/), 1]]);
+    await page.reload();
+    await waitReady();
+    expect(await text('backend-info')).toMatch(/^gqa /);
+    expect(weights().map(([, n]) => n)).toEqual([1]);
+    expect(await page.evaluate(async () => (await (await caches.open('kvkit-models')).keys()).map((r) => new URL(r.url).pathname))).toEqual(
+      expect.arrayContaining([expect.stringMatching(/\.safetensors$/), expect.stringMatching(/tokenizer.*\.json$/)]),
+    );
   });
 
   it('a first visit generates with the defaults: StreamingLLM at 48 tokens evicts the middle while decoding', async () => {

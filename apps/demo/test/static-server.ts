@@ -19,10 +19,13 @@ const TYPES: Record<string, string> = {
 
 export const ISOLATION = { 'cross-origin-opener-policy': 'same-origin', 'cross-origin-embedder-policy': 'require-corp' };
 
-export async function serveStatic(root: string, opts: { isolated: boolean }): Promise<{ origin: string; server: Server }> {
+/** `hits`: how many times each path was asked for (a page that caches its downloads asks once). */
+export async function serveStatic(root: string, opts: { isolated: boolean }): Promise<{ origin: string; server: Server; hits: Map<string, number> }> {
   const headers = opts.isolated ? ISOLATION : {};
+  const hits = new Map<string, number>();
   const server = createServer((req, res) => {
     const path = decodeURIComponent(new URL(req.url ?? '/', 'http://x').pathname);
+    hits.set(path, (hits.get(path) ?? 0) + 1);
     const file = normalize(join(root, path.endsWith('/') ? `${path}index.html` : path));
     if (!file.startsWith(root) || !existsSync(file) || !statSync(file).isFile()) {
       res.writeHead(404, { ...headers, 'content-type': 'text/plain' }).end('not found');
@@ -32,5 +35,5 @@ export async function serveStatic(root: string, opts: { isolated: boolean }): Pr
     createReadStream(file).pipe(res);
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  return { origin: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, server };
+  return { origin: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, server, hits };
 }
