@@ -42,3 +42,10 @@ export class ThreadsUnavailableError extends KvkitError {
     super('THREADS_UNAVAILABLE', message);
   }
 }
+
+/** Memory that could not be allocated: a tensor larger than this runtime or machine can hold. */
+export class OutOfMemoryError extends KvkitError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('OUT_OF_MEMORY', message, options);
+  }
+}

@@ -1,7 +1,7 @@
 import type { AttentionOptions, Backend, RopeOptions } from '../backend.js';
 import type { DType } from '../dtype.js';
 import { byteSize, numel } from '../dtype.js';
-import { ShapeMismatchError, UnsupportedDTypeError } from '../errors.js';
+import { OutOfMemoryError, ShapeMismatchError, UnsupportedDTypeError } from '../errors.js';
 import type { KvView } from '../kv-view.js';
 import type { KvFormat } from '../kv-format.js';
 import { kvQuantize } from './kernels/kv-quantize.js';
@@ -22,7 +22,7 @@ export class CpuBackend implements Backend {
 
   tensor(dtype: DType, shape: readonly number[], data?: Uint8Array | Float32Array): Tensor {
     const bytes = byteSize(dtype, numel(shape));
-    if (data === undefined) return new CpuTensor(dtype, shape, new Uint8Array(bytes));
+    if (data === undefined) return new CpuTensor(dtype, shape, allocate(bytes, dtype, shape));
     if (data instanceof Float32Array && dtype !== 'f32') {
       throw new UnsupportedDTypeError(`f32 values given for a ${dtype} tensor: encode them first`);
     }
@@ -87,4 +87,17 @@ export class CpuBackend implements Backend {
   }
 
   [Symbol.dispose](): void {}
+}
+
+/** Zeroed bytes for a tensor; a size the engine refuses (beyond its array limit or memory) is a typed error. */
+function allocate(bytes: number, dtype: DType, shape: readonly number[]): Uint8Array {
+  try {
+    return new Uint8Array(bytes);
+  } catch (e) {
+    throw new OutOfMemoryError(
+      `a ${dtype}[${shape.join(', ')}] tensor of ${bytes} bytes could not be allocated (${(e as Error).message}); ` +
+        'use a smaller context (maxTokens), a paged layout, a quantised KV dtype or a cache policy',
+      { cause: e },
+    );
+  }
 }
