@@ -1,5 +1,5 @@
 import { accessSync, constants, mkdirSync, statSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { dirname, resolve } from 'node:path';
 import { UsageError } from './errors.js';
 
 const URL_SCHEME = /^(https?|file|data|blob):/i;
@@ -32,6 +32,24 @@ export function writableDir(value: string, flag: string): string {
     accessSync(path, constants.W_OK);
   } catch (e) {
     throw new UsageError(`--${flag} ${value} cannot be written: ${(e as Error).message}`);
+  }
+  return path;
+}
+
+/** `--<flag>` names a file that can be written: its folder exists and is writable, and it is not a folder (checked before a long run). */
+export function writableFile(value: string, flag: string): string {
+  const path = userPath(value);
+  if (URL_SCHEME.test(path)) throw new UsageError(`--${flag} must be a file on disk, got the URL ${value}`);
+  try {
+    if (statSync(path).isDirectory()) throw new UsageError(`--${flag} ${value} is a folder: name a file`);
+  } catch (e) {
+    if (e instanceof UsageError) throw e;
+  }
+  const dir = dirname(path);
+  try {
+    accessSync(dir, constants.W_OK);
+  } catch (e) {
+    throw new UsageError(`--${flag} ${value} cannot be written: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? `no folder ${dir}` : (e as Error).message}`);
   }
   return path;
 }
