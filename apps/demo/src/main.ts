@@ -15,7 +15,7 @@ import './style.css';
 const client = new InferenceClient();
 const params = new URLSearchParams(location.search);
 /** `?memoryLimit=<bytes>`: act as a device that holds at most this many bytes of weights. */
-const memoryLimit = params.has('memoryLimit') ? Number(params.get('memoryLimit')) : undefined;
+const memoryLimit = ((v: number) => (Number.isSafeInteger(v) && v > 0 ? v : undefined))(Number(params.get('memoryLimit') ?? NaN));
 
 let model: ModelSummary | null = null;
 let busy: 'load' | 'generate' | 'needle' | null = null;

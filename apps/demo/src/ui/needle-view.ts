@@ -100,7 +100,7 @@ export class NeedleView {
 
   promptInfo(code: string, tokens: number, fact: { from: number; to: number }, question: string): void {
     this.#fact = fact;
-    this.#prompt.textContent = `${tokens} tokens; the fact (code ${code}) is tokens ${fact.from}-${fact.to - 1} (outlined in red); the prompt ends: “…${question}”`;
+    this.#prompt.textContent = `${tokens} tokens; the fact (code ${code}) is tokens ${fact.from}-${fact.to - 1} (marked in red); the prompt ends: “…${question}”`;
   }
 
   result(i: number, r: NeedleRunResult): void {
