@@ -247,6 +247,15 @@ export class Session implements Disposable {
     return restoreSessionSnapshot(model, bytes, opts).session;
   }
 
+  /**
+   * A second session holding everything this one holds (tokens, cache, policy state), on the same
+   * model; the two then go their own ways. It is a copy of the bytes in use (a snapshot restored at
+   * once), so it costs `stats().bytesUsed` more memory; pages are not shared between the two.
+   */
+  async fork(): Promise<Session> {
+    return Session.restore(this.model, await this.snapshot());
+  }
+
   /** Start a new sequence on the same model. */
   reset(): void {
     this.#tokens.length = 0;

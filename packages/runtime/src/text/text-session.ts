@@ -225,6 +225,13 @@ export class TextSession implements Disposable {
     return new GenerationStream(run(), result);
   }
 
+  /** A second session with everything this one holds so far, text and pending token included (see `Session.fork`). */
+  async fork(): Promise<TextSession> {
+    if (this.#busy) throw new SessionBusyError();
+    const state = { pending: this.#pending ?? null, text: this.#text };
+    return new TextSession(await this.session.fork(), this.tokenizer, this.#template, state);
+  }
+
   /** Cache accounting of the sequence so far. */
   stats(): CacheStats {
     return this.session.stats();
