@@ -91,3 +91,15 @@ export async function measureAllocations<T>(fn: () => T | Promise<T>, record: Al
     uninstall();
   }
 }
+
+/** `measureAllocations` for a synchronous `fn` (no await: usable inside sync helpers). */
+export function measureAllocationsSync<T>(fn: () => T, record: AllocationRecord): T {
+  install();
+  active = record;
+  try {
+    return fn();
+  } finally {
+    active = undefined;
+    uninstall();
+  }
+}

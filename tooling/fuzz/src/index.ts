@@ -1,5 +1,5 @@
 export { Prng, inputSeed } from './prng.js';
-export { measureAllocations } from './alloc-probe.js';
+export { measureAllocations, measureAllocationsSync } from './alloc-probe.js';
 export type { AllocationRecord } from './alloc-probe.js';
 export { ggufLayout, llama2cLayout, safetensorsLayout, tok512Layout } from './layout.js';
 export type { Field, FieldKind, Layout, RecordRange } from './layout.js';

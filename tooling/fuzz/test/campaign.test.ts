@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { KvkitError } from '@kvkit/tensor';
 import type { AllocationRecord, FuzzTarget } from '../src/index.js';
-import { ALLOCATION_SLACK, Prng, fuzzInput, measureAllocations, mutateBytes, runCampaign, tok512Layout } from '../src/index.js';
+import { ALLOCATION_SLACK, Prng, fuzzInput, measureAllocations, measureAllocationsSync, mutateBytes, runCampaign, tok512Layout } from '../src/index.js';
 
 describe('allocation probe', () => {
   it('sees typed arrays, ArrayBuffers and Arrays by the size asked for, also when the allocation fails', async () => {
@@ -19,6 +19,17 @@ describe('allocation probe', () => {
       await measureAllocations(fn, record).catch(() => undefined);
       expect(record[key], String(fn)).toBe(want);
     }
+  });
+
+  it('measures synchronous code without awaiting, and restores the constructors when it throws', () => {
+    const record: AllocationRecord = { bytes: 0, arrayLength: 0 };
+    const before = globalThis.Float32Array;
+    expect(() => measureAllocationsSync(() => {
+      new Float32Array(300);
+      throw new RangeError('after allocating');
+    }, record)).toThrow(RangeError);
+    expect(record.bytes).toBe(1200);
+    expect(globalThis.Float32Array).toBe(before);
   });
 
   it('puts the real constructors back afterwards, and instanceof works meanwhile', async () => {
