@@ -57,6 +57,7 @@ async function load(choice: ModelChoice): Promise<void> {
     model = r.model;
     modelPanel.loaded(model, value);
     cacheView.setModel(model.nLayers, model.slidingWindow);
+    generateView.setChatTemplate(model.hasChatTemplate);
     needleView.setModel(model);
     errorBox.hidden = true;
   } catch (e) {

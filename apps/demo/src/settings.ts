@@ -124,7 +124,7 @@ export function parseBudget(policy: PolicyInput, mode: BudgetMode, text: string)
     return { maxBytes: v };
   }
   const least = Math.max(1, minimumBudget(policy));
-  if (v < least) throw new SettingsError(`budget must be at least ${least} tokens for ${policy.kind} (${least > 1 ? 'what it always keeps' : 'one token'}), got ${v}`);
+  if (v < least) throw new SettingsError(`budget must be at least ${least} token${least === 1 ? '' : 's'} for ${policy.kind}${least > 1 ? ' (what it always keeps)' : ''}, got ${v}`);
   return { budget: v };
 }
 

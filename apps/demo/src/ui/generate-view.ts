@@ -18,6 +18,7 @@ export class GenerateView {
   readonly #promptInfo: HTMLElement;
   readonly #finish: HTMLElement;
   readonly #bytes: HTMLElement;
+  readonly #chatNote: HTMLElement;
   #messages: ChatMessage[] = [];
   #pendingUser: string | null = null;
 
@@ -32,6 +33,7 @@ export class GenerateView {
     this.#mode = h('select', { testid: 'mode', onchange: () => this.#renderMode() }, option('text', 'text completion', true), option('chat', 'chat (cache kept between turns)'));
     const newChat = h('button', { testid: 'new-chat', onclick: () => (this.#messages = [], this.#renderTranscript(), handlers.newChat()) }, 'New chat');
     this.#transcript = h('div', { class: 'transcript', testid: 'transcript' });
+    this.#chatNote = h('small', { class: 'muted', testid: 'chat-template' }, '');
     this.output = h('div', { testid: 'output', class: 'output' });
     this.#tps = h('span', { testid: 'tokens-per-second', class: 'mono' }, '–');
     this.#ttft = h('span', { testid: 'ttft', class: 'mono' }, '–');
@@ -44,6 +46,7 @@ export class GenerateView {
       { class: 'panel generate-view' },
       h('div', { class: 'row' }, h('h2', {}, 'Generate'), this.#mode, newChat),
       h('p', { class: 'muted intro' }, 'Pick a cache policy and budget on the left, press Generate, and watch below which tokens the cache keeps and what it costs. The needle playground asks whether a hidden fact survives.'),
+      this.#chatNote,
       this.#transcript,
       this.prompt,
       h('div', { class: 'row' }, this.generateButton, this.stopButton, h('small', { class: 'muted' }, 'Ctrl+Enter generates. The model runs in a Web Worker: the page stays responsive.')),
@@ -65,8 +68,16 @@ export class GenerateView {
     return this.#mode.value as 'text' | 'chat';
   }
 
+  /** Which chat template a chat uses: the model's own, or the plain-text fallback when it has none. */
+  setChatTemplate(modelHasOne: boolean): void {
+    this.#chatNote.textContent = modelHasOne
+      ? "Chat renders the model's own chat template."
+      : 'This model has no chat template: chat uses the plain fallback (User: … / Assistant: … lines, stopping at the next "User:").';
+  }
+
   #renderMode(): void {
     this.#transcript.hidden = this.mode !== 'chat';
+    this.#chatNote.hidden = this.mode !== 'chat';
     this.prompt.placeholder = this.mode === 'chat' ? 'Your message' : 'Once upon a time';
   }
 
