@@ -82,6 +82,8 @@ export interface CacheSnapshot {
 
 export interface GenerationSummary {
   readonly text: string;
+  /** The generated token ids. */
+  readonly tokens: readonly number[];
   readonly finishReason: string;
   readonly promptTokens: number;
   readonly reusedTokens: number;

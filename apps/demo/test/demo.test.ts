@@ -125,6 +125,7 @@ describe('the demo app in headless Chromium', () => {
     const ref = await cpuGenerate(PROMPT, 64);
     await setSettings({ policy: 'full', maxTokens: 64, prompt: PROMPT });
     expect(await generate()).toBe(ref.text);
+    expect(await byId('output').getAttribute('data-tokens')).toBe(ref.tokens.join(','));
     expect(await text('finish-reason')).toBe('length');
     expect(Number(await text('tokens-per-second'))).toBeGreaterThan(0);
     // Full cache: every token of the sequence is held.

@@ -7,14 +7,14 @@ import { loadLanguageModel } from '@kvkit/runtime';
 const models = new Map<string, Promise<LanguageModel>>();
 
 /** Greedy text and cache bytes of `source` (default: the shipped default model; or a file path). */
-export async function cpuGenerate(prompt: string, maxTokens: number, session: TextSessionOptions = {}, source?: string): Promise<{ text: string; bytesUsed: number; fullBytes: number }> {
+export async function cpuGenerate(prompt: string, maxTokens: number, session: TextSessionOptions = {}, source?: string): Promise<{ text: string; tokens: readonly number[]; bytesUsed: number; fullBytes: number }> {
   const key = source ?? 'default';
   if (!models.has(key)) models.set(key, loadLanguageModel(source ?? defaultModel, { backend: 'cpu' }));
   const model = await models.get(key)!;
   const s = model.createSession(session);
   try {
     const r = await s.generate(prompt, { maxTokens, temperature: 0 }).text();
-    return { text: r.text, bytesUsed: s.stats().bytesUsed, fullBytes: s.session.cache.bytesAt(s.session.position) };
+    return { text: r.text, tokens: r.tokens, bytesUsed: s.stats().bytesUsed, fullBytes: s.session.cache.bytesAt(s.session.position) };
   } finally {
     s.dispose();
   }

@@ -115,6 +115,8 @@ export class GenerateView {
 
   finish(r: GenerationSummary): void {
     this.output.textContent = r.text;
+    // The token ids, for tools and tests that compare runs exactly.
+    this.output.dataset.tokens = r.tokens.join(',');
     this.#tps.textContent = r.tokensPerSecond.toFixed(1);
     this.#ttft.textContent = r.timeToFirstTokenMs.toFixed(0);
     this.#tokens.textContent = String(r.generatedTokens);

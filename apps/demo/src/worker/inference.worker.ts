@@ -97,6 +97,7 @@ async function handleGenerate(msg: Extract<ToWorker, { type: 'generate' }>, sign
   let generated = 0;
   let ttft = 0;
   let text = '';
+  const tokens: number[] = [];
   try {
     for await (const chunk of stream) {
       if (generated === 0) {
@@ -106,6 +107,7 @@ async function handleGenerate(msg: Extract<ToWorker, { type: 'generate' }>, sign
         if (msg.input.kind === 'chat' && ts.session.position < promptStart) ctx.promptStart = 0;
       }
       generated += chunk.tokens.length;
+      tokens.push(...chunk.tokens);
       text += chunk.text;
       post({ type: 'chunk', id: msg.id, text: chunk.text, tokens: chunk.tokens, elapsedMs: performance.now() - t0, generated });
       if (performance.now() - lastStats >= STATS_INTERVAL_MS) {
@@ -120,7 +122,7 @@ async function handleGenerate(msg: Extract<ToWorker, { type: 'generate' }>, sign
     post({
       type: 'done',
       id: msg.id,
-      result: { text: r.text, finishReason: r.finishReason, promptTokens: r.promptTokens, reusedTokens: r.reusedTokens, generatedTokens: r.generatedTokens, tokensPerSecond: r.timings.tokensPerSecond, timeToFirstTokenMs: r.timings.prefillMs || ttft },
+      result: { text: r.text, tokens: [...r.tokens], finishReason: r.finishReason, promptTokens: r.promptTokens, reusedTokens: r.reusedTokens, generatedTokens: r.generatedTokens, tokensPerSecond: r.timings.tokensPerSecond, timeToFirstTokenMs: r.timings.prefillMs || ttft },
     });
   } catch (e) {
     if (!(e instanceof GenerationAbortedError)) throw e;
@@ -130,7 +132,7 @@ async function handleGenerate(msg: Extract<ToWorker, { type: 'generate' }>, sign
     post({
       type: 'done',
       id: msg.id,
-      result: { text, finishReason: 'aborted', promptTokens: 0, reusedTokens: 0, generatedTokens: generated, tokensPerSecond: generated > 1 && elapsed > ttft ? ((generated - 1) * 1000) / (elapsed - ttft) : 0, timeToFirstTokenMs: ttft },
+      result: { text, tokens, finishReason: 'aborted', promptTokens: 0, reusedTokens: 0, generatedTokens: generated, tokensPerSecond: generated > 1 && elapsed > ttft ? ((generated - 1) * 1000) / (elapsed - ttft) : 0, timeToFirstTokenMs: ttft },
     });
   }
 }
