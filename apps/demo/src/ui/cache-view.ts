@@ -18,6 +18,7 @@ function keptSet(s: CacheSnapshot, layer: number | 'any'): Set<number> {
   return kept;
 }
 
+const HINT = 'Hover the map: layer, head and token at a position.';
 const EMPTY = 'Nothing cached yet: press Generate, and this view fills live with what each layer keeps.';
 
 export class CacheView {
@@ -45,7 +46,7 @@ export class CacheView {
     this.#gaugeText = h('span', { class: 'gauge-text' }, EMPTY);
     this.#gauge = { held: h('div', { class: 'gauge-held' }), full: h('div', { class: 'gauge-full' }), budget: h('div', { class: 'gauge-budget' }) };
     this.#canvas = h('canvas', { testid: t('heatmap'), class: 'heatmap' });
-    this.#tip = h('div', { class: 'heatmap-tip' }, o.compact ? '' : 'Hover the map: layer, head and token at a position.');
+    this.#tip = h('div', { class: 'heatmap-tip' }, o.compact ? '' : HINT);
     this.#text = h('div', { class: 'kept-text', testid: t('kept-text') });
     this.#layer = h('select', { onchange: () => this.#renderText() }, option('any', 'kept by any layer'));
     this.#perHead = h('input', { type: 'checkbox', onchange: () => this.#draw() });
@@ -75,7 +76,7 @@ export class CacheView {
   setModel(nLayers: number, slidingWindow: readonly (number | null)[] | null): void {
     this.#slidingWindow = slidingWindow;
     this.#layer.replaceChildren(option('any', 'kept by any layer'), ...Array.from({ length: nLayers }, (_, l) => option(String(l), `layer ${l}`)));
-    this.#tip.textContent = this.#o.compact ? '' : 'Hover the map: layer, head and token at a position.';
+    this.#tip.textContent = this.#o.compact ? '' : HINT;
     this.clear();
   }
 
@@ -95,6 +96,8 @@ export class CacheView {
   }
 
   update(s: CacheSnapshot): void {
+    // A new sequence: what the hover line said is about tokens that are gone.
+    if (this.#snapshot && s.position < this.#snapshot.position) this.#tip.textContent = this.#o.compact ? '' : HINT;
     this.#snapshot = s;
     this.#bytes.textContent = String(s.bytesUsed);
     this.#bytes.title = formatBytes(s.bytesUsed);

@@ -121,6 +121,8 @@ export class ModelPanel {
         `${b.adapter ? ` — adapter ${b.adapter}` : ''} · ${b.threads} thread${b.threads === 1 ? '' : 's'}` +
         `${m.crossOriginIsolated ? '' : ' · page not cross-origin isolated'}${b.reason ? ` · ${b.reason}` : ''}`;
     } else if (this.#current.model) {
+      this.#progress.value = 0;
+      this.#progressText.textContent = 'load failed: the model above is still loaded';
       this.select.value = this.#current.model;
       this.backend.value = this.#current.backend;
     }
