@@ -9,7 +9,7 @@ import { fuzzSeedFiles } from './fuzz-seeds.js';
 
 const SEED = 20261205;
 /** Inputs per format, sized so each format takes seconds, not minutes, on a loaded 2-core machine. */
-const ITERATIONS: Record<FuzzFormat, number> = { gguf: 1500, llama2c: 3000, tok512: 5000, safetensors: 3000, 'tokenizer-json': 1500 };
+const ITERATIONS: Record<FuzzFormat, number> = { gguf: 2000, llama2c: 3000, tok512: 5000, safetensors: 3000, 'tokenizer-json': 2000 };
 
 const targets = fuzzTargets(loaders, fuzzSeedFiles());
 
