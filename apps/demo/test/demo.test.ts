@@ -18,6 +18,8 @@ const CHROMIUM = process.env.KVKIT_CHROMIUM ?? '/usr/bin/chromium';
 const DIST = fileURLToPath(new URL('../dist/', import.meta.url));
 const SHOTS = fileURLToPath(new URL('../test-output/screenshots/', import.meta.url));
 const PROMPT = 'Once upon a time, there was a little dog named Max.';
+/** WebGPU on, through SwiftShader where there is no GPU: 'auto' must see a software adapter and pass it over. */
+const CHROMIUM_ARGS = ['--enable-unsafe-webgpu', '--enable-features=Vulkan', '--use-vulkan=swiftshader', '--use-webgpu-adapter=swiftshader', '--use-angle=swiftshader', '--no-sandbox'];
 /** Generation and model loads on a loaded 2-core machine: generous, never a speed test. */
 const WAIT = 90_000;
 
@@ -80,7 +82,7 @@ async function errorAfter(action: () => Promise<unknown>): Promise<string> {
 describe('the demo app in headless Chromium', () => {
   beforeAll(async () => {
     ({ server, origin, hits } = await serveStatic(DIST, { isolated: true }));
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] });
+    browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
     page = await openPage();
   });
 
@@ -94,7 +96,7 @@ describe('the demo app in headless Chromium', () => {
     expect(await page.evaluate(() => crossOriginIsolated)).toBe(true);
     const info = await text('backend-info');
     // SwiftShader is the only WebGPU adapter here: 'auto' must pick WASM and say why.
-    expect(info).toMatch(/^gqa \(hf, 8 layers, 4 heads \/ 2 KV heads\) on wasm · (\d+) threads · no hardware GPU/);
+    expect(info).toMatch(/^gqa \(hf, 8 layers, 4 heads \/ 2 KV heads\) on wasm · (\d+) threads · no hardware GPU: (the WebGPU adapter is a software renderer|no WebGPU adapter)/);
     expect(Number(/· (\d+) threads/.exec(info)![1])).toBeGreaterThan(1);
     expect(await byId('model').inputValue()).toBe('gqa');
     await shot('1-first-load');
@@ -267,6 +269,24 @@ describe('the demo app in headless Chromium', () => {
       page = prev;
       await small.close();
     }
+  });
+
+  it('runs on WebGPU when asked (SwiftShader here) and generates the CPU backend\'s tokens', async (ctx) => {
+    const adapter = await page.evaluate(async () => !!(await (navigator as { gpu?: { requestAdapter(): Promise<unknown> } }).gpu?.requestAdapter()));
+    if (!adapter) {
+      console.warn('[@kvkit/demo] SKIPPED the WebGPU case: this Chromium has no WebGPU adapter (SwiftShader needs libvulkan1)');
+      ctx.skip();
+    }
+    await byId('backend').selectOption('webgpu');
+    await waitReady();
+    expect(await text('backend-info')).toMatch(/^gqa .* on webgpu — adapter .*swiftshader/i);
+    const ref = await cpuGenerate(PROMPT, 16);
+    await setSettings({ policy: 'full', maxTokens: 16, prompt: PROMPT });
+    expect(await generate()).toBe(ref.text);
+    expect(await byId('output').getAttribute('data-tokens')).toBe(ref.tokens.join(','));
+    await byId('backend').selectOption('auto');
+    await waitReady();
+    expect(await text('backend-info')).toMatch(/ on wasm /);
   });
 
   it('runs single-threaded, and says why, where the page is not cross-origin isolated', async () => {
