@@ -82,6 +82,31 @@ describe('campaign', () => {
     expect(report.hangs).toBe(0);
   });
 
+  it('counts a hang only when an input is over the time bound twice', async () => {
+    let calls = 0;
+    const busy = (ms: number): void => {
+      const until = performance.now() + ms;
+      while (performance.now() < until);
+    };
+    // Input 0 is slow every time, input 1 only the first time (a stall), the rest never.
+    const timed: FuzzTarget<number> = {
+      format: 'timed',
+      seeds: [{ name: 'n', input: 0 }],
+      mutate: () => calls++,
+      parse: (n) => {
+        if (n === 0 || (n === 1 && !stalled)) {
+          stalled = n === 1;
+          busy(300);
+        }
+      },
+      size: () => 1,
+    };
+    let stalled = false;
+    const report = await runCampaign(timed, { iterations: 4, seed: 1, timeBoundMs: 200 });
+    expect([report.hangs, report.retimed]).toEqual([1, 1]);
+    expect(report.failures.find((f) => f.kind === 'hang')?.iteration).toBe(0);
+  });
+
   it('an input is the same mutation whenever it is replayed', () => {
     expect(fuzzInput(target, 9, 123).input).toEqual(fuzzInput(target, 9, 123).input);
     expect(new Prng(1).next()).toBe(new Prng(1).next());

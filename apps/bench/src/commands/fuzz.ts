@@ -35,7 +35,7 @@ function text(r: CampaignReport, seconds: number): string {
   return [
     `format ${r.format}, seed ${r.seed}: ${r.inputs} inputs in ${seconds.toFixed(1)} s`,
     `  parsed ${r.parsed}, typed errors ${r.typedErrors} (${codes || 'none'})`,
-    `  untyped exceptions ${r.untyped}, hangs ${r.hangs}, oversize allocations ${r.oversize} (slack ${ALLOCATION_SLACK} bytes; largest excess ${r.largestExcessBytes})`,
+    `  untyped exceptions ${r.untyped}, hangs ${r.hangs} (and ${r.retimed} over the bound once, within it when parsed again), oversize allocations ${r.oversize} (slack ${ALLOCATION_SLACK} bytes; largest excess ${r.largestExcessBytes})`,
     ...r.failures.map((f) => `  ${f.kind}: input ${f.iteration} (input seed ${f.inputSeed}, from ${f.seedName}): ${f.detail}`),
   ].join('\n');
 }
