@@ -14,3 +14,5 @@ export { selectFromQK } from './select-from-qk.js';
 export type { PromptQK } from './select-from-qk.js';
 export * from './planner/index.js';
 export * from './snapshot/index.js';
+export { PrefixCache } from './prefix/prefix-cache.js';
+export type { PrefixBlock, PrefixCacheOptions, PrefixHit } from './prefix/prefix-cache.js';

@@ -28,6 +28,11 @@ export interface KvCacheOptions {
   readonly kivi?: { readonly group?: number; readonly residual?: number };
   /** Initial storage bytes (a restored snapshot): the pool's tensors and, for KIVI, each source layer's residual rings. */
   readonly image?: KvCacheImage;
+  /**
+   * A page pool shared with other caches (paged layout, not KIVI): pages can then be shared between
+   * them (`shareFrom`, a prefix cache) and are copied before a write. The pool's owner disposes it.
+   */
+  readonly pool?: PagePool;
 }
 
 export interface KvCacheImage {
@@ -72,6 +77,8 @@ export class KvCache implements Disposable {
   readonly #kivi: { readonly group?: number; readonly residual?: number } | undefined;
   readonly #pool: PagePool;
   readonly #layers = new Map<number, LayerKv>();
+  readonly #ownsPool: boolean;
+  #disposed = false;
 
   constructor(backend: Backend, opts: KvCacheOptions) {
     const { nLayers, nKvHeads, headDim, maxTokens } = opts;
@@ -91,7 +98,16 @@ export class KvCache implements Disposable {
     this.#kivi = opts.kivi;
     const group = opts.kivi?.group ?? 32;
     const { pageSize, pages, sources } = cacheGeometry(opts);
-    this.#pool = new PagePool(backend, { pages, pageSize, headDim, dtype: this.kvDtype, group, ...(opts.image ? { image: opts.image.pool } : {}) });
+    if (opts.pool) {
+      const p = opts.pool;
+      if (!paged || kiviBits(this.kvDtype) !== undefined || opts.image) throw new InvalidArgumentError('a shared page pool needs the paged layout and a row KV dtype (f32, f16, bf16, int8), not KIVI');
+      if (p.dtype !== this.kvDtype || p.headDim !== headDim || (opts.pageSize !== undefined && opts.pageSize !== p.pageSize)) {
+        throw new InvalidArgumentError(`the shared pool stores ${p.dtype} rows of ${p.headDim} in pages of ${p.pageSize}; this cache asks for ${this.kvDtype} rows of ${headDim}${opts.pageSize ? ` in pages of ${opts.pageSize}` : ''}`);
+      }
+    }
+    this.#ownsPool = !opts.pool;
+    this.#pool = opts.pool ?? new PagePool(backend, { pages, pageSize, headDim, dtype: this.kvDtype, group, ...(opts.image ? { image: opts.image.pool } : {}) });
+    this.#pool.addUser();
     for (const s of sources) {
       const ring = opts.image?.rings?.get(s);
       const layer = new LayerKv(backend, this.#pool, { nKvHeads, capacity: maxTokens, preassign: !paged, ...(opts.kivi?.residual ? { residual: opts.kivi.residual } : {}), ...(ring ? { ring } : {}) });
@@ -179,9 +195,26 @@ export class KvCache implements Disposable {
     for (const kv of this.#layers.values()) kv.clear();
   }
 
+  /** Whether the pool is shared with other caches (given in the options) rather than this cache's own. */
+  get sharesPool(): boolean {
+    return !this.#ownsPool;
+  }
+
+  /** Hold every page `other` holds (both on one shared pool): a fork that copies nothing until it writes. */
+  shareFrom(other: KvCache): void {
+    if (other.#pool !== this.#pool || this.#ownsPool) throw new InvalidArgumentError('shareFrom needs two caches on one shared pool');
+    for (const [s, kv] of this.#layers) kv.shareFrom(other.layer(s));
+  }
+
   dispose(): void {
-    for (const kv of this.#layers.values()) kv.dispose();
-    this.#pool.dispose();
+    if (this.#disposed) return;
+    this.#disposed = true;
+    for (const kv of this.#layers.values()) {
+      if (!this.#ownsPool) kv.releaseAll();
+      kv.dispose();
+    }
+    this.#pool.removeUser();
+    if (this.#ownsPool) this.#pool.dispose();
   }
 
   [Symbol.dispose](): void {

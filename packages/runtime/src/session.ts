@@ -1,4 +1,4 @@
-import type { CacheLayoutKind, CachePolicyOptions, CacheStats, CompressionReport, KvCacheImage } from '@kvkit/cache';
+import type { CacheLayoutKind, CachePolicyOptions, CacheStats, CompressionReport, KvCacheImage, PrefixCache } from '@kvkit/cache';
 import { KvCache, PolicyRunner } from '@kvkit/cache';
 import type { KvDtype, RopeOptions } from '@kvkit/tensor';
 import { InvalidArgumentError } from '@kvkit/tensor';
@@ -32,6 +32,12 @@ export interface SessionOptions {
   readonly kvDtype?: KvDtype;
   /** KIVI group size and full-precision residual (defaults 32 and 128). */
   readonly kivi?: { readonly group?: number; readonly residual?: number };
+  /**
+   * Share prompt prefixes with other sessions on this prefix cache (its pool holds this session's
+   * pages): a prompt starting with cached whole pages adopts them instead of recomputing them, and
+   * `fork()` shares pages. Needs a full cache (no policy), a row KV dtype and full attention.
+   */
+  readonly prefixCache?: PrefixCache;
 }
 
 // Set by Session's static block: restore fills a new session's private token list and policy state.
@@ -49,6 +55,7 @@ export class Session implements Disposable {
   readonly #policy: PolicyRunner | undefined;
   readonly #rope: RopeOptions;
   readonly #ropeK: RopeOptions;
+  #reused = 0;
 
   /** `image`: initial cache storage, given only by `Session.restore`. */
   constructor(model: LlamaModel, opts: SessionOptions = {}, image?: KvCacheImage) {
@@ -58,6 +65,13 @@ export class Session implements Disposable {
     this.mode = opts.mode ?? 'cache';
     this.maxTokens = opts.maxTokens ?? c.contextLength;
     if (!(Number.isSafeInteger(this.maxTokens) && this.maxTokens > 0)) throw new InvalidArgumentError(`maxTokens must be a positive integer, got ${this.maxTokens}`);
+    const pc = opts.prefixCache;
+    if (pc) {
+      if (this.mode !== 'cache' || opts.policy || c.slidingWindow?.some((w) => w != null)) {
+        throw new InvalidArgumentError('a prefix cache shares uncompressed prefixes: use it with a full cache (no policy, no recompute mode) on a model without sliding windows');
+      }
+      if (opts.kvDtype !== undefined && opts.kvDtype !== pc.pool.dtype) throw new InvalidArgumentError(`the prefix cache stores ${pc.pool.dtype}, not ${opts.kvDtype}: drop kvDtype or use another prefix cache`);
+    }
     this.cache = new KvCache(model.backend, {
       nLayers: c.nLayers,
       nKvHeads: c.nKvHeads,
@@ -69,6 +83,7 @@ export class Session implements Disposable {
       ...(opts.kvDtype ? { kvDtype: opts.kvDtype } : {}),
       ...(opts.kivi ? { kivi: opts.kivi } : {}),
       ...(image ? { image } : {}),
+      ...(pc ? { pool: pc.pool, layout: 'paged' as const, pageSize: pc.pageSize, kvDtype: pc.pool.dtype } : {}),
     });
     if (opts.policy && this.mode === 'recompute') throw new InvalidArgumentError('a cache policy needs a cache: drop recompute mode or the policy');
     this.#policy = opts.policy ? new PolicyRunner(model.backend, this.cache, c.nHeads, opts.policy) : undefined;
@@ -88,13 +103,25 @@ export class Session implements Disposable {
    * Feed tokens (a prompt, or one sampled token) and return the logits after the last one, or after
    * every one with `allLogits` (`[m * vocab]`, for perplexity).
    */
-  async append(tokens: readonly number[], opts: { allLogits?: boolean } = {}): Promise<Float32Array> {
+  async append(input: readonly number[], opts: { allLogits?: boolean } = {}): Promise<Float32Array> {
+    let tokens = input;
     if (tokens.length === 0) throw new InvalidArgumentError('append needs at least one token');
     const end = this.#tokens.length + tokens.length;
     if (end > this.maxTokens) throw new ContextOverflowError(`${end} tokens exceed the context of ${this.maxTokens}`);
     const vocab = this.model.config.vocabSize;
     for (const t of tokens) if (!(Number.isInteger(t) && t >= 0 && t < vocab)) throw new InvalidArgumentError(`token id ${t} outside the vocabulary of ${vocab}`);
     if (this.mode === 'cache') {
+      const pc = this.#opts.prefixCache;
+      if (pc && this.#tokens.length === 0 && !opts.allLogits) {
+        // Whole cached pages of the prompt are adopted, not recomputed; the last token always is.
+        const hit = pc.lookup(tokens, tokens.length - 1);
+        this.#reused = hit?.tokens ?? 0;
+        if (hit) {
+          pc.adopt(this.cache, hit);
+          this.#tokens.push(...tokens.slice(0, hit.tokens));
+          tokens = tokens.slice(hit.tokens);
+        }
+      }
       const phase = this.#tokens.length === 0 ? 'prefill' : 'decode';
       this.#slideWindows(0);
       this.#policy?.beforeAppend(tokens.length, phase);
@@ -102,6 +129,7 @@ export class Session implements Disposable {
       this.#tokens.push(...tokens);
       this.#slideWindows(1);
       await this.#policy?.afterAppend(tokens.length, phase);
+      if (pc && tokens.length > 1) pc.insert(this.#tokens, this.cache);
       return logits;
     }
     // No cache: the K/V below are scratch for this one pass and are thrown away afterwards.
@@ -188,6 +216,11 @@ export class Session implements Disposable {
     return a;
   }
 
+  /** Tokens of the first prompt taken from the prefix cache instead of being computed (0 without one). */
+  get reusedPrefixTokens(): number {
+    return this.#reused;
+  }
+
   /** Cache accounting; a recompute session holds no K/V between steps, so it reports zeros. */
   stats(): CacheStats {
     const s = this.cache.stats();
@@ -249,11 +282,17 @@ export class Session implements Disposable {
 
   /**
    * A second session holding everything this one holds (tokens, cache, policy state), on the same
-   * model; the two then go their own ways. It is a copy of the bytes in use (a snapshot restored at
-   * once), so it costs `stats().bytesUsed` more memory; pages are not shared between the two.
+   * model; the two then go their own ways. On a prefix cache's pool the two share every page (a page
+   * is copied when one of them writes into it); otherwise it is a copy of the bytes in use (a
+   * snapshot restored at once), costing `stats().bytesUsed` more memory.
    */
   async fork(): Promise<Session> {
-    return Session.restore(this.model, await this.snapshot());
+    if (!this.cache.sharesPool) return Session.restore(this.model, await this.snapshot());
+    // On a prefix cache's pool the fork shares every page; whichever session writes to one copies it.
+    const fork = new Session(this.model, this.#opts);
+    fork.cache.shareFrom(this.cache);
+    adopt(fork, this.#tokens, this.#policy?.exportState());
+    return fork;
   }
 
   /** Start a new sequence on the same model. */

@@ -193,10 +193,11 @@ export class LayerKv {
         throw new CacheFullError(`KV head ${h} holds ${lengths[h]} of ${this.capacity} slots; cannot append ${m}`);
       }
       for (let p = Math.floor(lengths[h]! / pageSize); p <= Math.floor((lengths[h]! + m - 1) / pageSize); p++) {
-        if (pageTable[h * this.pagesPerHead + p]! < 0) newPages++;
+        const page = pageTable[h * this.pagesPerHead + p]!;
+        if (page < 0 || this.#pool.refCount(page) > 1) newPages++; // a shared page is copied before the write
       }
     }
-    if (newPages > this.#pool.freePages) {
+    if (!this.#pool.ensureFree(newPages)) {
       throw new CacheFullError(`KV page pool exhausted: ${m} tokens need ${newPages} pages, ${this.#pool.freePages} free`);
     }
   }
@@ -212,6 +213,7 @@ export class LayerKv {
         const j = lengths[h]!;
         const pt = h * this.pagesPerHead + Math.floor(j / pageSize);
         if (pageTable[pt]! < 0) pageTable[pt] = this.#pool.alloc();
+        else if (!ring) this.#own(h, Math.floor(j / pageSize));
         const R = this.#kivi?.residual ?? 0;
         slots[i * this.nKvHeads + h] = ring ? h * R + ((j + this.#kivi!.ringBase[h]!) % R) : pageTable[pt]! * pageSize + (j % pageSize);
         this.view.positions[h * this.capacitySlots + j] = positions[i]!;
@@ -263,7 +265,22 @@ export class LayerKv {
       pos[base + i] = pos[base + j]!;
       order[i] = j;
     }
-    if (from.length) this.#backend.kvMove(this.view.k, this.view.v, from, to);
+    if (from.length) {
+      // The rows written must be on pages this cache alone holds: copy shared ones first.
+      const pages = new Set<number>();
+      for (let i = 0, k = 0; i < n; i++) {
+        if (k < low && keep[k] === i) k++;
+        else pages.add(Math.floor(i / this.view.pageSize));
+      }
+      for (const p of pages) this.#own(h, p);
+      for (let w = 0, k = 0, i = 0; i < n; i++) {
+        if (k < low && keep[k] === i) k++;
+        else to[w++] = this.slotOf(h, i);
+      }
+      // Sources may sit on pages just copied: read them from this head's current page table.
+      for (let w = 0, f = low; w < from.length; w++) from[w] = this.slotOf(h, keep[f++]!);
+      this.#backend.kvMove(this.view.k, this.view.v, from, to);
+    }
     this.view.lengths[h] = n;
     if (this.#releasePages) this.#releaseTail(h);
     return order;
@@ -291,6 +308,79 @@ export class LayerKv {
       kivi.keyQuantized[h]! -= ps;
       kivi.valueQuantized[h]! -= ps;
       kivi.ringBase[h] = (kivi.ringBase[h]! + ps) % kivi.residual;
+    }
+  }
+
+  /**
+   * Copy-on-write: logical page p of head h becomes a page this layer alone holds (a copy of the shared
+   * page, whose reference it drops) before anything writes into it.
+   */
+  #own(h: number, p: number): void {
+    const at = h * this.pagesPerHead + p;
+    const page = this.view.pageTable[at]!;
+    if (page < 0 || this.#pool.refCount(page) === 1) return;
+    if (this.#kivi) throw new Error('KIVI pages are never shared');
+    const fresh = this.#pool.alloc();
+    const ps = this.view.pageSize;
+    const from = Int32Array.from({ length: ps }, (_, i) => page * ps + i);
+    const to = Int32Array.from({ length: ps }, (_, i) => fresh * ps + i);
+    this.#backend.kvMove(this.view.k, this.view.v, from, to);
+    this.#pool.release(page);
+    this.view.pageTable[at] = fresh;
+  }
+
+  /**
+   * Hold what `other` holds (same pool, paged, not KIVI): its page tables, lengths and positions, each
+   * page shared with one more reference; a later write copies the page first.
+   */
+  shareFrom(other: LayerKv): void {
+    if (other.#pool !== this.#pool || !this.#releasePages || this.#kivi || other.nKvHeads !== this.nKvHeads || other.pagesPerHead !== this.pagesPerHead) {
+      throw new InvalidArgumentError('sharing pages needs two paged, non-KIVI layer caches of the same shape on one pool');
+    }
+    this.releaseAll();
+    const src = other.view;
+    for (let i = 0; i < src.pageTable.length; i++) {
+      const page = src.pageTable[i]!;
+      if (page >= 0) this.#pool.retain(page);
+      this.view.pageTable[i] = page;
+    }
+    this.view.lengths.set(src.lengths);
+    this.view.positions.set(src.positions);
+  }
+
+  /**
+   * Map head h's first logical pages to `pages` (each gets one more reference) holding `positions`
+   * (a prefix shared read-only); the head must be empty.
+   */
+  adopt(h: number, pages: readonly number[], positions: ArrayLike<number>): void {
+    if (!this.#releasePages || this.#kivi) throw new InvalidArgumentError('only paged, non-KIVI caches adopt shared pages');
+    if (this.view.lengths[h] !== 0) throw new InvalidArgumentError(`head ${h} already holds tokens`);
+    if (positions.length > pages.length * this.view.pageSize || pages.length > this.pagesPerHead) throw new InvalidArgumentError('adopted pages do not fit the head');
+    pages.forEach((page, p) => {
+      this.#pool.retain(page);
+      this.view.pageTable[h * this.pagesPerHead + p] = page;
+    });
+    this.view.positions.set(positions, h * this.capacitySlots);
+    this.view.lengths[h] = positions.length;
+  }
+
+  /** Pool page of head h's logical page p (-1: none). */
+  pageOf(h: number, p: number): number {
+    return this.view.pageTable[h * this.pagesPerHead + p]!;
+  }
+
+  /** Drop every token and every page reference (a cache on a shared pool, when it is disposed). */
+  releaseAll(): void {
+    const { pageTable } = this.view;
+    for (let i = 0; i < pageTable.length; i++) {
+      if (pageTable[i]! >= 0) this.#pool.release(pageTable[i]!);
+      pageTable[i] = -1;
+    }
+    this.view.lengths.fill(0);
+    if (this.#kivi) {
+      this.#kivi.keyQuantized.fill(0);
+      this.#kivi.valueQuantized.fill(0);
+      this.#kivi.ringBase.fill(0);
     }
   }
 

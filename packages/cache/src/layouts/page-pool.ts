@@ -28,6 +28,13 @@ export class PagePool implements Disposable {
   /** Physical bytes of one page (K, V and key parameters). */
   readonly bytesPerPage: number;
   readonly #free: number[];
+  /** References to each page: the caches (and prefix-cache entries) whose page tables hold it. */
+  readonly #refs: Int32Array;
+  /** Caches using this pool now (a shared pool must outlive them). */
+  #users = 0;
+  #disposed = false;
+  /** Called when pages are asked for and too few are free: frees some (a prefix cache evicts an unreferenced entry) and says whether it could. */
+  onExhausted: (() => boolean) | undefined;
 
   /** `image`: the pools' initial bytes in their storage encoding (a restored snapshot); zeros otherwise. */
   constructor(backend: Backend, opts: { pages: number; pageSize: number; headDim: number; dtype?: KvDtype; group?: number; image?: PoolImage }) {
@@ -68,6 +75,7 @@ export class PagePool implements Disposable {
     this.bytesPerPage = (this.k.byteLength + this.v.byteLength + (this.keyParams?.byteLength ?? 0)) / pages;
     // Lowest page first, so a fresh cache fills the pool front to back.
     this.#free = Array.from({ length: pages }, (_, i) => pages - 1 - i);
+    this.#refs = new Int32Array(pages);
   }
 
   get pagesInUse(): number {
@@ -78,17 +86,57 @@ export class PagePool implements Disposable {
     return this.#free.length;
   }
 
+  /** A free page with one reference. */
   alloc(): number {
+    this.ensureFree(1);
     const page = this.#free.pop();
     if (page === undefined) throw new CacheFullError(`KV page pool exhausted (${this.totalPages} pages of ${this.pageSize} tokens)`);
+    this.#refs[page] = 1;
     return page;
   }
 
+  /** Whether `n` pages are free, after asking `onExhausted` to free some when they are not. */
+  ensureFree(n: number): boolean {
+    while (this.#free.length < n && this.onExhausted?.()) {
+      // each call frees at least one page or returns false
+    }
+    return this.#free.length >= n;
+  }
+
+  /** One more holder of a page in use (a page shared read-only; a write first copies it). */
+  retain(page: number): void {
+    if (!(this.#refs[page]! > 0)) throw new Error(`page pool: retain of page ${page}, which is free`);
+    this.#refs[page]!++;
+  }
+
+  /** One holder fewer; the page is free again when none is left. */
   release(page: number): void {
-    this.#free.push(page);
+    if (!(this.#refs[page]! > 0)) throw new Error(`page pool: release of page ${page}, which is already free (double free)`);
+    if (--this.#refs[page]! === 0) this.#free.push(page);
+  }
+
+  /** Holders of a page (0: free). */
+  refCount(page: number): number {
+    return this.#refs[page]!;
+  }
+
+  /** A cache starts using this pool. */
+  addUser(): void {
+    this.#users++;
+  }
+
+  /** A cache stops using this pool. */
+  removeUser(): void {
+    this.#users--;
+  }
+
+  get users(): number {
+    return this.#users;
   }
 
   dispose(): void {
+    if (this.#disposed) return;
+    this.#disposed = true;
     this.k.dispose();
     this.v.dispose();
     this.keyParams?.dispose();
