@@ -21,6 +21,7 @@ let model: ModelSummary | null = null;
 let busy: 'load' | 'generate' | 'needle' | null = null;
 let generationId = 0;
 let loadId = 0;
+let needleId = 0;
 
 const status = h('span', { testid: 'status', class: 'status' }, 'starting');
 const errorText = h('span', { testid: 'error' });
@@ -40,6 +41,7 @@ function setBusy(b: typeof busy): void {
   generateView.setRunning(b === 'generate');
   generateView.generateButton.disabled = b !== null || !model;
   needleView.runButton.disabled = b !== null || !model;
+  needleView.stopButton.disabled = b !== 'needle';
 }
 
 async function load(choice: ModelChoice): Promise<void> {
@@ -117,13 +119,16 @@ async function runNeedle(): Promise<void> {
   needleView.start(p.runs.length);
   let i = 0;
   try {
-    await client.request({ type: 'needle', ...p }, (m) => {
+    const req = client.request({ type: 'needle', ...p }, (m) => {
       if (m.type === 'needle-prompt') needleView.promptInfo(m.code, m.tokens, { from: m.factAt, to: m.factEnd }, m.question);
       else if (m.type === 'needle-run') needleView.result(i++, m.run);
-    }).done;
+    });
+    needleId = req.id;
+    await req.done;
   } catch (e) {
     showError(e);
   } finally {
+    needleView.finish();
     setBusy(null);
   }
 }
@@ -135,7 +140,10 @@ const modelPanel = new ModelPanel(
 const settingsPanel = new SettingsPanel();
 const generateView = new GenerateView({ generate: () => void generate(), stop: () => client.abort(generationId), newChat: () => {} });
 const cacheView = new CacheView({ testPrefix: '' });
-const needleView = new NeedleView(() => void runNeedle());
+const needleView = new NeedleView(
+  () => void runNeedle(),
+  () => client.abort(needleId),
+);
 
 const tabs = { generate: h('div', { class: 'tab-body' }, generateView.element, h('section', { class: 'panel' }, h('h2', {}, 'What the cache keeps'), cacheView.element)), needle: needleView.element };
 needleView.element.hidden = true;

@@ -20,6 +20,7 @@ export interface NeedleParams {
 export class NeedleView {
   readonly element: HTMLElement;
   readonly runButton: HTMLButtonElement;
+  readonly stopButton: HTMLButtonElement;
   readonly #length: HTMLInputElement;
   readonly #depth: HTMLInputElement;
   readonly #seed: HTMLInputElement;
@@ -33,7 +34,7 @@ export class NeedleView {
   #model: ModelSummary | null = null;
   #fact = { from: 0, to: 0 };
 
-  constructor(run: () => void) {
+  constructor(run: () => void, stop: () => void) {
     this.#length = h('input', { testid: 'needle-length', value: '512', size: 6 });
     this.#depth = h('input', { testid: 'needle-depth', value: '0.5', size: 4 });
     this.#seed = h('input', { testid: 'needle-seed', value: '1', size: 4 });
@@ -43,6 +44,7 @@ export class NeedleView {
       h('select', { testid: `needle-policy-${i}` }, option('', i < 2 ? '(pick one)' : '(off)'), ...POLICIES.map((p) => option(p.kind, p.title, p.kind === kind))),
     );
     this.runButton = h('button', { testid: 'needle-run', class: 'primary', onclick: run }, 'Ask the question under each policy');
+    this.stopButton = h('button', { testid: 'needle-stop', onclick: stop, disabled: true }, 'Stop after this policy');
     this.#prompt = h('div', { class: 'needle-prompt', testid: 'needle-prompt' });
     this.#results = h('div', { class: 'needle-results' });
     this.#recBytes = h('input', { testid: 'recommend-bytes', value: '65536', size: 10 });
@@ -62,7 +64,7 @@ export class NeedleView {
         labelled('KV dtype', this.#dtype),
       ),
       h('div', { class: 'row wrap' }, ...this.#slots.map((s, i) => labelled(`policy ${i + 1}`, s))),
-      this.runButton,
+      h('div', { class: 'row' }, this.runButton, this.stopButton),
       this.#prompt,
       this.#results,
       h('h3', {}, 'Which cache for my memory?'),
@@ -96,6 +98,11 @@ export class NeedleView {
 
   start(n: number): void {
     this.#results.replaceChildren(...Array.from({ length: n }, () => h('div', { class: 'needle-card pending' }, 'waiting…')));
+  }
+
+  /** Cards still waiting when the run ended were not run (stopped, or an error). */
+  finish(): void {
+    for (const card of [...this.#results.querySelectorAll('.needle-card.pending')]) card.textContent = 'not run';
   }
 
   promptInfo(code: string, tokens: number, fact: { from: number; to: number }, question: string): void {
