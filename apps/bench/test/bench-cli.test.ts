@@ -126,6 +126,17 @@ describe('kvkit bench', () => {
     expect(r.ratios.map((x: { threads: number }) => x.threads)).toEqual([1, 2]);
   });
 
+  it('prefix: warm prefixes give the cold logits, shared conversations hold under 1.5x one, snapshot K/V equals bytesUsed', () => {
+    const r = json('prefix', '--quick', '--doc', '64', '--questions', '2', '--kv-dtypes', 'f32', '--budget', '32', '--backend', 'cpu');
+    expect(r.suite).toBe('prefix');
+    expect(r.checks.filter((c: { ok: boolean; skipped?: boolean }) => !c.ok && !c.skipped)).toEqual([]);
+    expect(r.ttft[0]).toMatchObject({ kvDtype: 'f32', reused: 64, sameLogits: true });
+    expect(r.memory.sharedBytes).toBeLessThan(r.memory.privateBytes);
+    expect(r.snapshots).toHaveLength(9);
+    for (const s of r.snapshots) expect(s.snapshotBytes).toBeGreaterThan(s.bytesUsed);
+    expect(existsSync(join(out, 'prefix', 'report.md'))).toBe(true);
+  });
+
   it('cache: keeps its flags and JSON, now with a report', () => {
     const r = json('cache', '--lengths', '8,16');
     expect(r.model).toBe('default');

@@ -28,3 +28,5 @@ export type { ChatMessage, ChatTemplateSource } from './text/chat-template.js';
 export { StopStringMatcher } from './text/stop-strings.js';
 export { TokenTextStream, tokensToText } from './text/token-text.js';
 export * from './store/index.js';
+export { PrefixCache } from '@kvkit/cache';
+export type { PrefixCacheOptions } from '@kvkit/cache';

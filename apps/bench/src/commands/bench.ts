@@ -6,6 +6,7 @@ import { cacheSuite } from '../bench/cache-suite.js';
 import { memorySuite } from '../bench/memory-suite.js';
 import { needleSuite } from '../bench/needle-suite.js';
 import { peersSuite } from '../bench/peers-suite.js';
+import { prefixSuite } from '../bench/prefix-suite.js';
 import { qualitySuite } from '../bench/quality-suite.js';
 import type { Check, SuiteReport } from '../bench/report.js';
 import { BenchCheckFailedError, benchEnv, checksMarkdown, markdownTable, reportJson, reportMarkdown, reportText, writeReport } from '../bench/report.js';
@@ -13,7 +14,7 @@ import { speedSuite } from '../bench/speed-suite.js';
 import type { Suite, SuiteArgs } from '../bench/suite.js';
 import { commonOptions, listArg, oneOfItem, suiteContext } from '../bench/suite.js';
 
-export const SUITES: readonly Suite[] = [cacheSuite, memorySuite, qualitySuite, needleSuite, speedSuite, peersSuite];
+export const SUITES: readonly Suite[] = [cacheSuite, memorySuite, qualitySuite, needleSuite, speedSuite, peersSuite, prefixSuite];
 const NAMES = SUITES.map((s) => s.name);
 
 
