@@ -9,6 +9,7 @@ import type { ModelChoice } from './ui/model-panel.js';
 import { ModelPanel, shippedChoice } from './ui/model-panel.js';
 import type { NeedleParams } from './ui/needle-view.js';
 import { NeedleView } from './ui/needle-view.js';
+import { clearSavedModels, savedModels, saveModelFiles } from './ui/saved-files.js';
 import { SettingsPanel } from './ui/settings-panel.js';
 import './style.css';
 
@@ -57,6 +58,8 @@ async function load(choice: ModelChoice): Promise<void> {
     const r = await req.done;
     if (r.type !== 'loaded') return;
     model = r.model;
+    // Opened files are kept for the next visit; a browser without OPFS simply does not list them again.
+    if (choice.source.kind === 'files') void saveModelFiles(choice.label, choice.source.files).catch(() => {});
     modelPanel.loaded(model, value);
     cacheView.setModel(model.nLayers, model.slidingWindow);
     generateView.setChatTemplate(model.hasChatTemplate);
@@ -64,7 +67,7 @@ async function load(choice: ModelChoice): Promise<void> {
     errorBox.hidden = true;
   } catch (e) {
     showError(e);
-    modelPanel.loaded(null);
+    modelPanel.loaded(null, value);
   } finally {
     setBusy(null);
   }
@@ -101,6 +104,7 @@ async function generate(): Promise<void> {
   } catch (e) {
     showError(e);
   } finally {
+    cacheView.flush();
     setBusy(null);
   }
 }
@@ -136,6 +140,7 @@ async function runNeedle(): Promise<void> {
 const modelPanel = new ModelPanel(
   (c) => void load(c),
   () => client.abort(loadId),
+  () => void clearSavedModels().then(() => modelPanel.forgetFiles()),
 );
 const settingsPanel = new SettingsPanel();
 const generateView = new GenerateView({ generate: () => void generate(), stop: () => client.abort(generationId), newChat: () => {} });
@@ -165,3 +170,4 @@ document.body.append(
 );
 setBusy(null);
 void load(shippedChoice('gqa'));
+void savedModels().then((list) => list.forEach((m) => modelPanel.addSaved(m.label, m.files)), () => {});

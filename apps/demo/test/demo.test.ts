@@ -215,6 +215,9 @@ describe('the demo app in headless Chromium', () => {
     await shot('6-error-404');
     expect(await byId('model').inputValue()).toBe('gqa');
     expect(await text('backend-info')).toMatch(/^gqa /);
+    // What failed is not offered again.
+    const offered = await page.locator('[data-testid="model"] option').evaluateAll((os) => os.map((o) => (o as HTMLOptionElement).value));
+    expect(offered.sort()).toEqual(['cla2', 'gqa', 'mha', 'mlkv2', 'mlkv4', 'mqa', 'yoco']);
 
     // Still the same model: it generates the reference text.
     const ref = await cpuGenerate(PROMPT, 24);
@@ -223,12 +226,22 @@ describe('the demo app in headless Chromium', () => {
     expect(await byId('error').isVisible()).toBe(false);
   });
 
-  it('opens a GGUF from disk and generates what the CPU backend generates from the same file', async () => {
+  it('opens a GGUF from disk, generates what the CPU backend generates from the same file, and lists it again after a reload', async () => {
     const path = sharedFixture('models/stories260K/stories260K.gguf');
     await byId('model-file').setInputFiles(path);
     await waitReady();
     expect(await text('backend-info')).toMatch(/^file: stories260K\.gguf \(gguf, 5 layers/);
     const ref = await cpuGenerate('Once upon a time', 40, {}, path);
+    await setSettings({ policy: 'full', maxTokens: 40, prompt: 'Once upon a time' });
+    expect(await generate()).toBe(ref.text);
+
+    // Kept in OPFS: after a reload it is listed again and loads without being picked.
+    await page.reload();
+    await waitReady();
+    await page.waitForSelector('[data-testid="model"] option[value="file: stories260K.gguf"]', { state: 'attached', timeout: WAIT });
+    await byId('model').selectOption('file: stories260K.gguf');
+    await waitReady();
+    expect(await text('backend-info')).toMatch(/^file: stories260K\.gguf \(gguf, 5 layers/);
     await setSettings({ policy: 'full', maxTokens: 40, prompt: 'Once upon a time' });
     expect(await generate()).toBe(ref.text);
     await byId('model').selectOption('gqa');

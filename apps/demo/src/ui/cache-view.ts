@@ -35,6 +35,8 @@ export class CacheView {
   readonly #perHead: HTMLInputElement;
   readonly #summary: HTMLElement;
   #snapshot: CacheSnapshot | null = null;
+  #pending: CacheSnapshot | null = null;
+  #frame: number | null = null;
   #slidingWindow: readonly (number | null)[] | null = null;
   #mark: { from: number; to: number } | undefined;
 
@@ -86,6 +88,7 @@ export class CacheView {
 
   clear(): void {
     this.#snapshot = null;
+    this.#pending = null;
     this.#bytes.textContent = '0';
     this.#full.textContent = '0';
     this.#gaugeText.textContent = this.#o.compact ? '' : EMPTY;
@@ -95,10 +98,35 @@ export class CacheView {
     g?.clearRect(0, 0, this.#canvas.width, this.#canvas.height);
   }
 
+  /**
+   * Shows a snapshot. Snapshots arrive faster than a loaded machine may draw them: only the newest is
+   * drawn, once per animation frame, so the page keeps time for typing and clicks.
+   */
   update(s: CacheSnapshot): void {
+    this.#numbers(s);
+    this.#pending = s;
+    this.#frame ??= requestAnimationFrame(() => {
+      this.#frame = null;
+      this.flush();
+    });
+  }
+
+  /** Draws the newest snapshot now (at the end of a generation, so the page shows its final state). */
+  flush(): void {
+    const s = this.#pending;
+    this.#pending = null;
+    if (!s) return;
     // A new sequence: what the hover line said is about tokens that are gone.
     if (this.#snapshot && s.position < this.#snapshot.position) this.#tip.textContent = this.#o.compact ? '' : HINT;
     this.#snapshot = s;
+    const held = s.tokensHeld.map((hs) => hs.join('/')).join(' ');
+    this.#summary.textContent = `tokens held per layer (per KV head): ${held}${s.compressions ? ` · ${s.compressions} compression${s.compressions === 1 ? '' : 's'}` : ''}`;
+    this.#draw();
+    this.#renderText();
+  }
+
+  /** The byte counts and the gauge: cheap, so always current. */
+  #numbers(s: CacheSnapshot): void {
     this.#bytes.textContent = String(s.bytesUsed);
     this.#bytes.title = formatBytes(s.bytesUsed);
     this.#full.textContent = String(s.fullBytes);
@@ -113,10 +141,6 @@ export class CacheView {
       `${formatBytes(s.bytesUsed)} held of ${formatBytes(s.fullBytes)} for all ${s.position} tokens (${saved}% saved)` +
       (s.budgetBytes !== null ? ` · budget ${s.budgetTokens} tokens/layer = ${formatBytes(s.budgetBytes)}` : '') +
       ` · ${s.policy}`;
-    const held = s.tokensHeld.map((hs) => hs.join('/')).join(' ');
-    this.#summary.textContent = `tokens held per layer (per KV head): ${held}${s.compressions ? ` · ${s.compressions} compression${s.compressions === 1 ? '' : 's'}` : ''}`;
-    this.#draw();
-    this.#renderText();
   }
 
   #draw(): void {
@@ -131,10 +155,28 @@ export class CacheView {
     const kept = keptSet(s, sel);
     const mark = this.#mark;
     const marked = (i: number) => !!mark && i >= mark.from && i < mark.to;
-    const spans = s.pieces.map((piece, i) =>
-      h('span', { class: `${kept.has(i) ? 'kept' : 'gone'}${i >= s.generatedFrom ? ' gen' : ''}${marked(i) ? ' fact' : ''}`, title: `position ${i}${kept.has(i) ? ', kept' : ', evicted'}` }, piece),
-    );
-    this.#text.replaceChildren(...spans);
+    // Spans of the same sequence are kept and only re-classed; new tokens append. A long generation
+    // then costs the page a class change per token rather than rebuilding the whole text.
+    let spans = [...this.#text.children] as HTMLElement[];
+    if (spans.length > s.pieces.length || spans.some((el, i) => el.dataset.piece !== s.pieces[i])) {
+      this.#text.replaceChildren();
+      spans = [];
+    }
+    const added: HTMLElement[] = [];
+    for (let i = spans.length; i < s.pieces.length; i++) {
+      const el = h('span', {}, s.pieces[i]!);
+      el.dataset.piece = s.pieces[i]!;
+      added.push(el);
+    }
+    this.#text.append(...added);
+    spans.push(...added);
+    spans.forEach((el, i) => {
+      const cls = `${kept.has(i) ? 'kept' : 'gone'}${i >= s.generatedFrom ? ' gen' : ''}${marked(i) ? ' fact' : ''}`;
+      if (el.className !== cls) {
+        el.className = cls;
+        el.title = `position ${i}${kept.has(i) ? ', kept' : ', evicted'}`;
+      }
+    });
     // Scroll the marked tokens (the needle's fact) into the box.
     const first = mark ? spans[mark.from] : undefined;
     if (first) this.#text.scrollTop = Math.max(0, first.offsetTop - 24);

@@ -25,6 +25,8 @@ export class ModelPanel {
   readonly #info: HTMLElement;
   readonly #url: HTMLInputElement;
   readonly #custom = new Map<string, ModelChoice>();
+  /** Labels of models that loaded at least once (here, or in an earlier visit). */
+  readonly #loaded = new Set<string>();
   /** The model and backend selected for what is loaded now (restored when a load fails). */
   #current = { model: '', backend: 'auto' };
 
@@ -33,7 +35,9 @@ export class ModelPanel {
   constructor(
     private readonly onChoose: (c: ModelChoice) => void,
     onCancel: () => void,
+    onForget: () => void,
   ) {
+    const forget = h('button', { class: 'link', testid: 'forget-files', title: 'Opened files are kept in this browser (OPFS) so they are listed after a reload', onclick: onForget }, 'forget opened files');
     this.#cancel = h('button', { testid: 'cancel-load', onclick: onCancel, disabled: true }, 'Cancel');
     this.select = h(
       'select',
@@ -68,7 +72,8 @@ export class ModelPanel {
       'section',
       { class: 'panel model-panel' },
       h('h2', {}, 'Model'),
-      labelled('model', this.select, 'shipped with @kvkit/models; files you open are added'),
+      labelled('model', this.select, 'shipped with @kvkit/models; files you open are added and kept for the next visit'),
+      forget,
       labelled('backend', this.backend),
       this.#info,
       drop,
@@ -99,10 +104,29 @@ export class ModelPanel {
   }
 
   #addCustom(c: ModelChoice): void {
-    this.#custom.set(c.label, c);
-    if (![...this.select.options].some((o) => o.value === c.label)) this.select.append(option(c.label, c.label));
+    this.#listCustom(c);
     this.select.value = c.label;
     this.onChoose(c);
+  }
+
+  #listCustom(c: ModelChoice): void {
+    this.#custom.set(c.label, c);
+    if (![...this.select.options].some((o) => o.value === c.label)) this.select.append(option(c.label, c.label));
+  }
+
+  /** Models opened in an earlier visit (kept in OPFS): listed, loaded when chosen. */
+  addSaved(label: string, files: readonly File[]): void {
+    this.#loaded.add(label);
+    this.#listCustom({ source: { kind: 'files', files }, label });
+  }
+
+  /** Drops the opened files from the list, except the one loaded now. */
+  forgetFiles(): void {
+    for (const [label, c] of [...this.#custom]) {
+      if (c.source.kind !== 'files' || label === this.#current.model) continue;
+      this.#custom.delete(label);
+      [...this.select.options].find((o) => o.value === label)?.remove();
+    }
   }
 
   progress(file: string, loaded: number, total: number | null): void {
@@ -115,12 +139,21 @@ export class ModelPanel {
   loaded(m: ModelSummary | null, selectValue?: string): void {
     if (m) {
       this.#current = { model: selectValue ?? this.select.value, backend: this.backend.value };
+      this.#loaded.add(this.#current.model);
       const b = m.backend;
       this.#info.textContent =
         `${m.label} (${m.format}, ${m.nLayers} layers, ${m.nHeads} heads / ${m.nKvHeads} KV heads) on ${b.kind}` +
         `${b.adapter ? ` — adapter ${b.adapter}` : ''} · ${b.threads} thread${b.threads === 1 ? '' : 's'}` +
         `${m.crossOriginIsolated ? '' : ' · page not cross-origin isolated'}${b.reason ? ` · ${b.reason}` : ''}`;
-    } else if (this.#current.model) {
+    } else {
+      // A file or URL that failed to load leaves the list, unless it loaded before (a kept model).
+      const failed = selectValue ?? this.select.value;
+      if (this.#custom.has(failed) && !this.#loaded.has(failed)) {
+        this.#custom.delete(failed);
+        [...this.select.options].find((o) => o.value === failed)?.remove();
+      }
+    }
+    if (!m && this.#current.model) {
       this.#progress.value = 0;
       this.#progressText.textContent = 'load failed: the model above is still loaded';
       this.select.value = this.#current.model;

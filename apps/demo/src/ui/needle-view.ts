@@ -123,6 +123,7 @@ export class NeedleView {
     view.setModel(r.snapshot.kvSource.length, this.#model?.slidingWindow ?? null);
     view.setMark(this.#fact);
     view.update(r.snapshot);
+    view.flush();
   }
 
   recommend(): void {
