@@ -213,7 +213,7 @@ export class LayerKv {
         const j = lengths[h]!;
         const pt = h * this.pagesPerHead + Math.floor(j / pageSize);
         if (pageTable[pt]! < 0) pageTable[pt] = this.#pool.alloc();
-        else if (!ring) this.#own(h, Math.floor(j / pageSize));
+        else if (!ring && this.#pool.sharing) this.#own(h, Math.floor(j / pageSize));
         const R = this.#kivi?.residual ?? 0;
         slots[i * this.nKvHeads + h] = ring ? h * R + ((j + this.#kivi!.ringBase[h]!) % R) : pageTable[pt]! * pageSize + (j % pageSize);
         this.view.positions[h * this.capacitySlots + j] = positions[i]!;
@@ -265,7 +265,7 @@ export class LayerKv {
       pos[base + i] = pos[base + j]!;
       order[i] = j;
     }
-    if (from.length) {
+    if (from.length && this.#pool.sharing) {
       // The rows written must be on pages this cache alone holds: copy shared ones first.
       const pages = new Set<number>();
       for (let i = 0, k = 0; i < n; i++) {
@@ -279,8 +279,8 @@ export class LayerKv {
       }
       // Sources may sit on pages just copied: read them from this head's current page table.
       for (let w = 0, f = low; w < from.length; w++) from[w] = this.slotOf(h, keep[f++]!);
-      this.#backend.kvMove(this.view.k, this.view.v, from, to);
     }
+    if (from.length) this.#backend.kvMove(this.view.k, this.view.v, from, to);
     this.view.lengths[h] = n;
     if (this.#releasePages) this.#releaseTail(h);
     return order;

@@ -30,6 +30,8 @@ export class PagePool implements Disposable {
   readonly #free: number[];
   /** References to each page: the caches (and prefix-cache entries) whose page tables hold it. */
   readonly #refs: Int32Array;
+  /** References beyond the first, over all pages: 0 when no page is shared (writers then skip copy-on-write checks). */
+  #extra = 0;
   /** Caches using this pool now (a shared pool must outlive them). */
   #users = 0;
   #disposed = false;
@@ -107,11 +109,18 @@ export class PagePool implements Disposable {
   retain(page: number): void {
     if (!(this.#refs[page]! > 0)) throw new Error(`page pool: retain of page ${page}, which is free`);
     this.#refs[page]!++;
+    this.#extra++;
+  }
+
+  /** Whether any page is held more than once. */
+  get sharing(): boolean {
+    return this.#extra > 0;
   }
 
   /** One holder fewer; the page is free again when none is left. */
   release(page: number): void {
     if (!(this.#refs[page]! > 0)) throw new Error(`page pool: release of page ${page}, which is already free (double free)`);
+    if (this.#refs[page]! > 1) this.#extra--;
     if (--this.#refs[page]! === 0) this.#free.push(page);
   }
 
