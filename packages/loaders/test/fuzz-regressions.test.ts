@@ -33,6 +33,14 @@ describe('fuzzer findings', () => {
     expect((e as Error).message).toMatch(/token id 347131667/);
   });
 
+  it('a tokenizer.json whose model.vocab is a list of numbers is a MalformedFileError (the library read ids up to 943546 from it)', async () => {
+    const tok = json(seeds.hfTokenizer);
+    (tok.model as { vocab: unknown }).vocab = [3, 17, 943546, 12];
+    const e = await rejected(loadModelFrom({ files: { 'config.json': seeds.hfConfig, 'model.safetensors': seeds.hfSafetensors, 'tokenizer.json': new TextEncoder().encode(JSON.stringify(tok)) } }));
+    expect(e).toBeInstanceOf(MalformedFileError);
+    expect((e as Error).message).toMatch(/model.vocab is a list/);
+  });
+
   it('a deeply nested value in a safetensors header or config.json is a MalformedFileError (the message overflowed the stack)', () => {
     const shape = thrown(() => readSafetensors(safetensorsWithHeader(`{"x":{"dtype":"F32","shape":${nested(20000)},"data_offsets":[0,16]}}`)), MalformedFileError);
     expect(shape.message).toMatch(/bad shape a deeply nested array/);

@@ -33,7 +33,13 @@ function checkTokenIds(j: TokenizerJson): void {
   const ids: unknown[] = [];
   let entries = 0;
   const vocab = j.model?.vocab;
-  if (Array.isArray(vocab)) entries += vocab.length; // Unigram: the id is the position
+  if (Array.isArray(vocab)) {
+    // Unigram: [piece, score] pairs, the id is the position. Anything else in a list is no vocabulary.
+    if (!vocab.every((e) => Array.isArray(e) && typeof e[0] === 'string' && typeof e[1] === 'number')) {
+      throw new MalformedFileError('tokenizer.json: model.vocab is a list, but not of [piece, score] pairs');
+    }
+    entries += vocab.length;
+  }
   else if (typeof vocab === 'object' && vocab !== null) for (const id of Object.values(vocab)) ids.push(id);
   if (Array.isArray(j.added_tokens)) for (const t of j.added_tokens) ids.push((t as { id?: unknown } | null)?.id);
   entries += ids.length;
@@ -76,12 +82,21 @@ export class HfTokenizer implements Tokenizer {
     }
     // A loop, not Math.max(...ids): spreading a 128k-token vocabulary overflows the argument stack.
     let maxId = -1;
+    let entries = 0;
     try {
-      for (const id of this.#impl.get_vocab(true).values()) if (id > maxId) maxId = id;
+      for (const id of this.#impl.get_vocab(true).values()) {
+        entries++;
+        if (id > maxId) maxId = id;
+      }
     } catch (e) {
       throw new UnsupportedModelError(`tokenizer.json: reading its vocabulary failed (${(e as Error).message})`);
     }
     if (!Number.isSafeInteger(maxId) || maxId < 0) throw new MalformedFileError('tokenizer.json: the vocabulary is empty');
+    // Again on the library's reading: a vocabulary of another shape than its model expects (a list where a
+    // map belongs) can come out with ids the checks above never saw, and every table below is sized by them.
+    if (maxId >= 2 * entries + ID_GAP_ALLOWANCE) {
+      throw new MalformedFileError(`tokenizer.json: token ids go up to ${maxId} for ${entries} tokens; the vocabulary is damaged`);
+    }
     this.vocabSize = maxId + 1;
     this.bosId = opts.bosId;
     this.eosId = opts.eosId;
