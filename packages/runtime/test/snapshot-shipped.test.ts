@@ -1,6 +1,6 @@
 // Snapshots of the shipped cross-layer sharing models continue bit-exactly: MLKV (8 layers reading
 // 2 caches) and YOCO (4 sliding-window layers of 64, then 4 layers reading one cache), for every
-// policy x KV dtype x layout (see `cases`); 90 tokens pass YOCO's window, so restore must carry the slid windows.
+// policy x KV dtype x layout (see `cases`); 72 tokens pass YOCO's window, so restore must carry the slid windows.
 // The uninterrupted run is the snapshotted session continuing (see roundTrip's 'continued').
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -32,7 +32,7 @@ beforeAll(async () => {
   backend = await createWasmCpuBackend({ threads: 1 });
   for (const name of ['mlkv2', 'yoco']) {
     const loaded = await loadModel(`${MODELS}${name}`);
-    const prompt = loaded.tokenizer!.encode(TEXT).slice(0, 50);
+    const prompt = loaded.tokenizer!.encode(TEXT).slice(0, 32);
     models.set(name, { model: LlamaModel.load(backend, loaded), prompt });
   }
 });
@@ -44,7 +44,7 @@ afterAll(() => {
 describe.each(['mlkv2', 'yoco'])('%s', (name) => {
   it('the prompt is long enough to compress and, with 40 more, to slide past the window', () => {
     const { model, prompt } = models.get(name)!;
-    expect(prompt.length).toBe(50);
+    expect(prompt.length).toBe(32);
     if (name === 'yoco') expect(model.config.slidingWindow?.[0]).toBe(64);
     else expect(new Set(model.config.kvSource).size).toBe(2);
   });
