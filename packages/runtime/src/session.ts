@@ -1,7 +1,7 @@
 import type { CacheLayoutKind, CachePolicyOptions, CacheStats, CompressionReport, KvCacheImage, PrefixCache } from '@kvkit/cache';
-import { KvCache, PolicyRunner } from '@kvkit/cache';
+import { KvCache, PolicyRunner, SnapshotMalformedError } from '@kvkit/cache';
 import type { KvDtype, RopeOptions } from '@kvkit/tensor';
-import { InvalidArgumentError } from '@kvkit/tensor';
+import { InvalidArgumentError, KvkitError } from '@kvkit/tensor';
 import { Activations } from './activations.js';
 import { ContextOverflowError } from './errors.js';
 import type { LlamaModel } from './llama-model.js';
@@ -85,8 +85,14 @@ export class Session implements Disposable {
       ...(image ? { image } : {}),
       ...(pc ? { pool: pc.pool, layout: 'paged' as const, pageSize: pc.pageSize, kvDtype: pc.pool.dtype } : {}),
     });
-    if (opts.policy && this.mode === 'recompute') throw new InvalidArgumentError('a cache policy needs a cache: drop recompute mode or the policy');
-    this.#policy = opts.policy ? new PolicyRunner(model.backend, this.cache, c.nHeads, opts.policy) : undefined;
+    // A rejected policy frees the cache just made: a constructor that throws leaves nothing allocated.
+    try {
+      if (opts.policy && this.mode === 'recompute') throw new InvalidArgumentError('a cache policy needs a cache: drop recompute mode or the policy');
+      this.#policy = opts.policy ? new PolicyRunner(model.backend, this.cache, c.nHeads, opts.policy) : undefined;
+    } catch (e) {
+      this.cache.dispose();
+      throw e;
+    }
     this.#rope = { nHeads: c.nHeads, headDim: c.headDim, theta: c.ropeTheta, layout: c.ropeLayout };
     this.#ropeK = { ...this.#rope, nHeads: c.nKvHeads };
   }
@@ -330,13 +336,23 @@ export function restoreSessionSnapshot(model: LlamaModel, bytes: Uint8Array, opt
     ...(h.session.policy ? { policy: h.session.policy } : {}),
     ...(c ? { layout: c.layout, kvDtype: c.kvDtype, ...(c.layout === 'paged' ? { pageSize: c.pageSize } : {}), ...(c.kivi ? { kivi: c.kivi } : {}) } : {}),
   };
-  const session = new Session(model, options, d.cache?.options.image);
+  // Checksums passed, so options this model rejects mean a header that was written wrong.
+  const malformed = (e: unknown) =>
+    e instanceof KvkitError && !e.code.startsWith('SNAPSHOT_') && ['INVALID_ARGUMENT', 'INVALID_POLICY_CONFIG', 'SHAPE_MISMATCH', 'BUDGET_TOO_SMALL'].includes(e.code)
+      ? new SnapshotMalformedError(`the snapshot describes a session this model cannot hold: ${e.message}`)
+      : e;
+  let session: Session;
+  try {
+    session = new Session(model, options, d.cache?.options.image);
+  } catch (e) {
+    throw malformed(e);
+  }
   try {
     d.cache?.apply(session.cache);
     adopt(session, d.tokens, d.policyState);
   } catch (e) {
     session[Symbol.dispose]();
-    throw e;
+    throw malformed(e);
   }
   return { session, text: h.text, meta: h.meta };
 }

@@ -124,5 +124,8 @@ describe('bad snapshots', () => {
     failsWith(encodeContainer({ ...header, cache: { ...cache, lengths: cache.lengths.slice(1) } }, payload), 'SNAPSHOT_MALFORMED');
     failsWith(encodeContainer({ ...header, tokens: 2 }, payload), 'SNAPSHOT_MALFORMED');
     failsWith(encodeContainer(header, payload.subarray(0, payload.length - 1)), 'SNAPSHOT_MALFORMED');
+    const session = header.session as { policy: { policy: object; budget: object } };
+    failsWith(encodeContainer({ ...header, session: { ...session, policy: { ...session.policy, policy: { kind: 'h2o', gqa: 'median' } } } }, payload), 'SNAPSHOT_MALFORMED');
+    failsWith(encodeContainer({ ...header, session: { ...session, policy: { ...session.policy, budget: { budget: -3 } } } }, payload), 'SNAPSHOT_MALFORMED');
   });
 });
