@@ -1,5 +1,5 @@
 import type { CacheLayoutKind, CachePolicyOptions, CacheStats, CompressionReport, KvCacheImage, PrefixCache } from '@kvkit/cache';
-import { KvCache, PolicyRunner, SnapshotMalformedError } from '@kvkit/cache';
+import { KvCache, PolicyRunner, prefillStatsNeeded, SnapshotMalformedError } from '@kvkit/cache';
 import type { KvDtype, RopeOptions } from '@kvkit/tensor';
 import { InvalidArgumentError, KvkitError } from '@kvkit/tensor';
 import { Activations } from './activations.js';
@@ -35,7 +35,8 @@ export interface SessionOptions {
   /**
    * Share prompt prefixes with other sessions on this prefix cache (its pool holds this session's
    * pages): a prompt starting with cached whole pages adopts them instead of recomputing them, and
-   * `fork()` shares pages. Needs a full cache (no policy), a row KV dtype and full attention.
+   * `fork()` shares pages. Policies compress each session's own copy after its whole prompt (H2O,
+   * which scores every prompt query, cannot). Needs a row KV dtype and full attention.
    */
   readonly prefixCache?: PrefixCache;
 }
@@ -67,8 +68,11 @@ export class Session implements Disposable {
     if (!(Number.isSafeInteger(this.maxTokens) && this.maxTokens > 0)) throw new InvalidArgumentError(`maxTokens must be a positive integer, got ${this.maxTokens}`);
     const pc = opts.prefixCache;
     if (pc) {
-      if (this.mode !== 'cache' || opts.policy || c.slidingWindow?.some((w) => w != null)) {
-        throw new InvalidArgumentError('a prefix cache shares uncompressed prefixes: use it with a full cache (no policy, no recompute mode) on a model without sliding windows');
+      if (this.mode !== 'cache' || c.slidingWindow?.some((w) => w != null)) {
+        throw new InvalidArgumentError('a prefix cache shares uncompressed prefixes: use it with a cache (not recompute mode) on a model without sliding windows');
+      }
+      if (opts.policy?.policy.kind === 'h2o') {
+        throw new InvalidArgumentError("h2o scores every prompt query, so its prompt cannot start from shared pages: use another policy with a prefix cache (snapkv, pyramidkv, adakv, dynamickv, tova, streaming, window)");
       }
       if (opts.kvDtype !== undefined && opts.kvDtype !== pc.pool.dtype) throw new InvalidArgumentError(`the prefix cache stores ${pc.pool.dtype}, not ${opts.kvDtype}: drop kvDtype or use another prefix cache`);
     }
@@ -118,9 +122,12 @@ export class Session implements Disposable {
     for (const t of tokens) if (!(Number.isInteger(t) && t >= 0 && t < vocab)) throw new InvalidArgumentError(`token id ${t} outside the vocabulary of ${vocab}`);
     if (this.mode === 'cache') {
       const pc = this.#opts.prefixCache;
-      if (pc && this.#tokens.length === 0 && !opts.allLogits) {
-        // Whole cached pages of the prompt are adopted, not recomputed; the last token always is.
-        const hit = pc.lookup(tokens, tokens.length - 1);
+      const prefill = this.#tokens.length === 0;
+      if (pc && prefill && !opts.allLogits) {
+        // Whole cached pages of the prompt are adopted, not recomputed. The last token always is, and
+        // so are the last `window` queries whose attention a policy scores the prompt with.
+        const w = this.#policy ? Math.max(1, prefillStatsNeeded(this.#policy.policy)?.window ?? 1) : 1;
+        const hit = pc.lookup(tokens, tokens.length - w);
         this.#reused = hit?.tokens ?? 0;
         if (hit) {
           pc.adopt(this.cache, hit);
@@ -128,14 +135,16 @@ export class Session implements Disposable {
           tokens = tokens.slice(hit.tokens);
         }
       }
-      const phase = this.#tokens.length === 0 ? 'prefill' : 'decode';
+      const phase = prefill ? 'prefill' : 'decode';
       this.#slideWindows(0);
       this.#policy?.beforeAppend(tokens.length, phase);
       const logits = await this.#forward(Int32Array.from(tokens), this.#tokens.length, opts.allLogits ?? false, phase);
       this.#tokens.push(...tokens);
       this.#slideWindows(1);
-      await this.#policy?.afterAppend(tokens.length, phase);
+      // The prompt's whole pages go to the prefix cache before a policy compresses this session's copy.
       if (pc && tokens.length > 1) pc.insert(this.#tokens, this.cache);
+      // A prompt compresses as a whole, adopted pages included: the policy sees every token of it.
+      await this.#policy?.afterAppend(phase === 'prefill' ? this.#tokens.length : tokens.length, phase);
       return logits;
     }
     // No cache: the K/V below are scratch for this one pass and are thrown away afterwards.

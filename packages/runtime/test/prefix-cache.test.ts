@@ -56,6 +56,33 @@ describe('PrefixCache', () => {
     expect(warm.stats().bytesUsed).toBe(plain.stats().bytesUsed);
   });
 
+  it.each([
+    ['snapkv', { kind: 'snapkv', window: 8 }],
+    ['pyramidkv', { kind: 'pyramidkv', window: 8 }],
+    ['dynamickv', { kind: 'dynamickv', window: 8 }],
+    ['tova', { kind: 'tova' }],
+    ['streaming', { kind: 'streaming', sinks: 4 }],
+  ] as const)('%s compresses a warm prompt exactly as a cold one, on its own pages', async (_, policy) => {
+    using pc = prefixCache({ kvDtype: 'int8' });
+    const opts = { policy: { policy, budget: { budget: 64 } } };
+    {
+      using first = new Session(model, { ...opts, prefixCache: pc });
+      await first.append([...DOC, ...question(0), ...question(1)]);
+    }
+    expect(pc.blocks).toBe(31); // the uncompressed prompt's whole pages, cached before the policy ran
+    const prompt = [...DOC, ...question(2), ...question(3)];
+    using warm = new Session(model, { ...opts, prefixCache: pc });
+    using cold = new Session(model, { ...opts, kvDtype: 'int8', layout: 'paged' });
+    expect(await warm.append(prompt)).toEqual(await cold.append(prompt));
+    expect(warm.reusedPrefixTokens).toBe(480);
+    expect(held(warm)).toEqual(held(cold));
+    expect(warm.compressions).toEqual(cold.compressions);
+    const next = [IDS[300]!];
+    expect(await greedy(warm, next, 12)).toEqual(await greedy(cold, next, 12));
+    expect(held(warm)).toEqual(held(cold));
+    expect(warm.stats().bytesUsed).toBe(cold.stats().bytesUsed);
+  });
+
   it('eight conversations over one 480-token document hold less than 1.5x the bytes of one', async () => {
     using pc = prefixCache();
     const sessions: Session[] = [];
@@ -120,14 +147,14 @@ describe('PrefixCache', () => {
 
   it('rejects what it cannot share', () => {
     using pc = prefixCache();
-    expect(() => new Session(model, { prefixCache: pc, policy: { policy: { kind: 'h2o' }, budget: { budget: 32 } } })).toThrow(/no policy/);
+    expect(() => new Session(model, { prefixCache: pc, policy: { policy: { kind: 'h2o' }, budget: { budget: 32 } } })).toThrow(/h2o scores every prompt query/);
     expect(() => new Session(model, { prefixCache: pc, kvDtype: 'f16' })).toThrow(/stores f32, not f16/);
     expect(() => new PrefixCache(cpu, { nLayers: 5, nKvHeads: 4, headDim: 8, pages: 10, maxBytes: 1, kvDtype: 'kivi4' })).toThrow(/row formats/);
   });
 
   it('property: random create/append/fork/snapshot/restore/evict/free never leak or double-free a page', async () => {
     const op = fc.oneof(
-      fc.record({ kind: fc.constant('create' as const), doc: fc.integer({ min: 0, max: 2 }), len: fc.integer({ min: 2, max: 60 }) }),
+      fc.record({ kind: fc.constant('create' as const), doc: fc.integer({ min: 0, max: 2 }), len: fc.integer({ min: 2, max: 60 }), compress: fc.boolean() }),
       fc.record({ kind: fc.constant('append' as const), at: fc.nat(), len: fc.integer({ min: 1, max: 20 }) }),
       fc.record({ kind: fc.constant('fork' as const), at: fc.nat() }),
       fc.record({ kind: fc.constant('snapshot' as const), at: fc.nat() }),
@@ -144,7 +171,9 @@ describe('PrefixCache', () => {
         try {
           for (const o of ops) {
             if (o.kind === 'create') {
-              const s = new Session(model, { prefixCache: pc, maxTokens: 200 });
+              // SnapKV compacts its own copy of adopted pages: copy-on-write under eviction.
+              const policy = o.compress ? { policy: { policy: { kind: 'snapkv' as const, window: 8 }, budget: { budget: 24 } } } : {};
+              const s = new Session(model, { prefixCache: pc, maxTokens: 200, ...policy });
               await s.append([1, ...IDS.slice(50 * o.doc, 50 * o.doc + o.len - 1)]);
               live.push(s);
             } else if (o.kind === 'append' && live.length) {
@@ -166,7 +195,7 @@ describe('PrefixCache', () => {
         expect(pc.pool.freePages).toBe(start);
         pc.dispose();
       }),
-      { numRuns: 25, seed: 16 },
+      { numRuns: 40, seed: 16 },
     );
   });
 });

@@ -126,7 +126,7 @@ export const prefixSuite: Suite = {
         title: `Time to first token: a ${docLen}-token document + a ${qLen}-token question, ${nQuestions} questions (median)`,
         columns: ['KV dtype', 'cold (ms)', 'warm (ms)', 'cold / warm', 'tokens reused', 'logits equal (1e-4)'],
         rows: ttft.map((r) => [r.kvDtype, r.coldMs, r.warmMs, r.speedup, r.reused, r.sameLogits]),
-        note: 'cold: the whole prompt computed in a fresh session; warm: the document\'s whole pages adopted from the prefix cache, the question computed. Full caches (policies compress per conversation and are not shared).',
+        note: 'cold: the whole prompt computed in a fresh session; warm: the document\'s whole pages adopted from the prefix cache, the question computed. Full caches here; a policy (not H2O) compresses each conversation\'s own copy after its whole prompt.',
       },
       {
         title: `Bytes of ${nQuestions} conversations over the document (each: a question and 16 generated tokens), f32`,
