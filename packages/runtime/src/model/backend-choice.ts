@@ -66,7 +66,7 @@ function isSoftware(a: GpuAdapterLike): boolean {
 }
 
 /** The GPU entry point here: navigator.gpu in browsers, Dawn (`webgpu` on npm) through @kvkit/webgpu/node in Node. */
-async function findGpu(): Promise<{ gpu: { requestAdapter(): Promise<unknown> }; module: WebGPUModule } | string> {
+async function findGpu(): Promise<{ gpu: { requestAdapter(): Promise<unknown> }; module?: WebGPUModule } | string> {
   if (isNode) {
     let mod: WebGPUModule & { nodeGpu(): Promise<{ requestAdapter(): Promise<unknown> }>; gpuDevicePresent?(): boolean };
     try {
@@ -83,13 +83,14 @@ async function findGpu(): Promise<{ gpu: { requestAdapter(): Promise<unknown> };
   }
   const gpu = (globalThis as { navigator?: { gpu?: { requestAdapter(): Promise<unknown> } } }).navigator?.gpu;
   if (!gpu) return 'this browser has no WebGPU (navigator.gpu)';
-  return { gpu, module: undefined as never };
+  return { gpu };
 }
 
+/** In a page: the module passed in, else @kvkit/webgpu where an import map resolves it. */
 async function webgpuModule(opts: BackendOptions): Promise<WebGPUModule | undefined> {
   if (opts.webgpu) return opts.webgpu;
   try {
-    return (await optionalImport(isNode ? '@kvkit/webgpu/node' : '@kvkit/webgpu')) as WebGPUModule;
+    return (await optionalImport('@kvkit/webgpu')) as WebGPUModule;
   } catch {
     return undefined;
   }
