@@ -39,6 +39,11 @@ function scores(tokens: number, nllSum: number): Scores {
   return { tokens, nll, perplexity: Math.exp(nll) };
 }
 
+/** The options of `evaluateNll` that a score run passes through. */
+function runOptions(o: ScoreOptions): { prefill?: number; session?: SessionOptions; signal?: AbortSignal } {
+  return { ...(o.prefill !== undefined ? { prefill: o.prefill } : {}), ...(o.session ? { session: o.session } : {}), ...(o.signal ? { signal: o.signal } : {}) };
+}
+
 /** The baseline's log-distributions at every scored token (vocab doubles per token: score a few windows at a time). */
 export async function scoreBaseline(model: LlamaModel, windows: readonly (readonly number[])[], o: ScoreOptions = {}): Promise<BaselineScores> {
   const from = o.scoreFrom ?? 0;
@@ -46,9 +51,7 @@ export async function scoreBaseline(model: LlamaModel, windows: readonly (readon
   let nll = 0;
   let n = 0;
   await evaluateNll(model, windows, {
-    ...(o.prefill !== undefined ? { prefill: o.prefill } : {}),
-    ...(o.session ? { session: o.session } : {}),
-    ...(o.signal ? { signal: o.signal } : {}),
+    ...runOptions(o),
     onLogits: (w, i, row) => {
       if (i < from) return;
       const p = logSoftmax(row);
@@ -68,9 +71,7 @@ export async function compareWithBaseline(model: LlamaModel, windows: readonly (
   let agree = 0;
   let n = 0;
   await evaluateNll(model, windows, {
-    ...(o.prefill !== undefined ? { prefill: o.prefill } : {}),
-    ...(o.session ? { session: o.session } : {}),
-    ...(o.signal ? { signal: o.signal } : {}),
+    ...runOptions(o),
     onLogits: (w, i, row) => {
       if (i < from) return;
       const q = logSoftmax(row);
