@@ -106,9 +106,8 @@ export class TextSession implements Disposable {
     const held = this.#text;
     let stream: GenerationStream;
     if (this.session.position > 0 && held.length > 0 && rendered.length > held.length && rendered.startsWith(held)) {
-      const reused = this.session.position;
-      const tokens = [...(this.#pending !== undefined ? [this.#pending] : []), ...this.tokenizer.encode(rendered.slice(held.length), { bos: false })];
-      stream = this.#run(tokens, rendered.slice(held.length), run, 'included', reused);
+      const added = rendered.slice(held.length);
+      stream = this.#run(this.tokenizer.encode(added, { bos: false }), added, run, 'prepend', this.session.position);
     } else {
       // BOS comes from the template when it writes bos_token itself, else from the tokenizer.
       const bosText = template.bosToken;
@@ -122,9 +121,9 @@ export class TextSession implements Disposable {
 
   /**
    * `pending`: how the last sampled, not yet fed token is handled: fed before `tokens` ('prepend'),
-   * already first in `tokens` ('included'), or dropped with the whole sequence ('restart').
+   * or dropped with the whole sequence ('restart').
    */
-  #run(tokens: number[], text: string, opts: TextGenerateOptions, pending: 'prepend' | 'included' | 'restart', reused = 0): GenerationStream {
+  #run(tokens: number[], text: string, opts: TextGenerateOptions, pending: 'prepend' | 'restart', reused = 0): GenerationStream {
     // Everything is validated before the first token is fed: a bad call leaves the session as it was.
     if (this.#busy) throw new SessionBusyError();
     const stops = checkStopStrings(opts.stop);
